@@ -1,0 +1,14 @@
+# Shortcuts for project.py, which does the work and needs nothing but Python.
+PYTHON ?= python3
+PORT ?= 8000
+
+.PHONY: run test setup lint messages admin-units-2024
+
+run:
+	$(PYTHON) project.py run --port $(PORT)
+
+test:
+	$(PYTHON) project.py test $(PYTEST_ARGS)
+
+setup lint messages admin-units-2024:
+	$(PYTHON) project.py $@

@@ -1,0 +1,126 @@
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+
+from .editions import EditionSource, UnitRow
+from .models import NAME_PREFIXES, AdminUnit, Edition, UnitLevel
+from .text import fold, normalize
+
+
+@dataclass
+class LoadReport:
+    edition: Edition
+    per_level: Counter = field(default_factory=Counter)
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    not_in_source: int = 0
+
+
+def _short_name(name: str, unit_type: str) -> str:
+    prefix = NAME_PREFIXES[unit_type] + " "
+    rest = name[len(prefix) :] if name.startswith(prefix) else name
+    # "Phường 1" is only ever called that; "1" alone names nothing.
+    return name if rest.isdigit() else rest
+
+
+@transaction.atomic
+def admin_units_load(*, source: EditionSource) -> LoadReport:
+    """Create or update one edition's units from its source; return what changed.
+
+    Idempotent: rows that already hold the source's values are not written, and
+    units no longer in the source are kept (records may point at them) and
+    counted.  A few bulk statements per level, so the whole country loads in
+    seconds.
+    """
+    edition, _ = Edition.objects.update_or_create(
+        code=source.code, defaults={"in_force": source.in_force, "source": source.source}
+    )
+    report = LoadReport(edition=edition)
+    rows = sorted(source.read(), key=lambda row: row.level)
+    existing = {
+        unit.code: unit
+        for unit in AdminUnit.objects.filter(edition=edition).only(
+            "id",
+            "code",
+            "level",
+            "unit_type",
+            "name",
+            "short_name",
+            "search_name",
+            "parent",
+            "province",
+        )
+    }
+    ids = {code: unit.pk for code, unit in existing.items()}
+    province_of: dict[str, str] = {}  # unit code -> its province's code
+
+    for level in UnitLevel:
+        level_rows = [row for row in rows if row.level == level]
+        report.per_level[level] = len(level_rows)
+        to_write = []
+        for row in level_rows:
+            province_of[row.code] = (
+                row.code if level == UnitLevel.PROVINCE else province_of[row.parent_code]
+            )
+            unit = _unit_from_row(row, edition, ids, province_of)
+            current = existing.get(row.code)
+            if current is None:
+                report.created += 1
+            elif _same(current, unit):
+                report.unchanged += 1
+                continue
+            else:
+                report.changed += 1
+            to_write.append(unit)
+        written = AdminUnit.objects.bulk_create(
+            to_write,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["edition", "code"],
+            update_fields=[
+                "level",
+                "unit_type",
+                "name",
+                "short_name",
+                "search_name",
+                "parent",
+                "province",
+            ],
+        )
+        ids.update({unit.code: unit.pk for unit in written})
+
+    # A province is its own province; its id is known only once it is written.
+    AdminUnit.objects.filter(
+        edition=edition, level=UnitLevel.PROVINCE, province__isnull=True
+    ).update(province=F("id"))
+    report.not_in_source = len(set(existing) - {row.code for row in rows})
+    return report
+
+
+def _unit_from_row(
+    row: UnitRow, edition: Edition, ids: dict[str, int], province_of: dict[str, str]
+) -> AdminUnit:
+    name = normalize(row.name)
+    short_name = _short_name(name, row.unit_type)
+    province_code = province_of[row.code]
+    return AdminUnit(
+        edition=edition,
+        code=row.code,
+        level=row.level,
+        unit_type=row.unit_type,
+        name=name,
+        short_name=short_name,
+        search_name=fold(short_name),
+        parent_id=ids[row.parent_code] if row.parent_code else None,
+        province_id=ids.get(province_code) if province_code != row.code else None,
+    )
+
+
+def _same(current: AdminUnit, new: AdminUnit) -> bool:
+    fields = ["level", "unit_type", "name", "short_name", "search_name", "parent_id"]
+    if new.level != UnitLevel.PROVINCE:
+        fields.append("province_id")
+    return all(getattr(current, name) == getattr(new, name) for name in fields)

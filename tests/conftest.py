@@ -1,0 +1,27 @@
+import pytest
+from django.core.management import call_command
+
+from reference.models import AdminUnit
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load both editions of administrative units once into the test database."""
+    with django_db_blocker.unblock():
+        call_command("load_admin_units", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def committed_admin_units(transactional_db):
+    """Administrative units for tests on a transactional database (a live server).
+
+    pytest-django runs these tests after all the others and empties every table
+    after each, so the units are loaded again when they are missing.
+    """
+    if not AdminUnit.objects.exists():
+        call_command("load_admin_units", verbosity=0)
