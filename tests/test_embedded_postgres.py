@@ -4,6 +4,7 @@ Each step runs manage.py in a process of its own, as a user would, against a
 server whose data lives in a temporary folder.
 """
 
+import signal
 import subprocess
 from urllib.parse import quote
 
@@ -47,6 +48,22 @@ def server_process_alive(pid: int) -> bool:
         return False
 
 
+def start_holder(env) -> tuple[subprocess.Popen, str]:
+    """Start a process that connects, prints the server it reached, and waits."""
+    holder = subprocess.Popen(
+        manage_args("shell", "--no-imports", "-c", SHOW_SERVER + "sys.stdin.readline()"),
+        env=manage_env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
+    held = holder.stdout.readline().strip()
+    assert held.endswith("|vss_program"), held or holder.stderr.read()
+    return holder, held
+
+
 def test_a_row_survives_a_restart_and_a_second_process_attaches(data_dir):
     env = env_for(data_dir)
     writer = run_manage(
@@ -64,18 +81,8 @@ def test_a_row_survives_a_restart_and_a_second_process_attaches(data_dir):
     assert postmaster_pid(data_dir) is None
 
     # A long-running process (the run command, say) holds the server...
-    holder = subprocess.Popen(
-        manage_args("shell", "--no-imports", "-c", SHOW_SERVER + "sys.stdin.readline()"),
-        env=manage_env(env),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=PROJECT_DIR,
-    )
+    holder, held = start_holder(env)
     try:
-        held = holder.stdout.readline().strip()
-        assert held.endswith("|vss_program"), holder.stderr.read() if not held else held
         pid = postmaster_pid(data_dir)
         assert pid is not None and server_process_alive(pid)
 
@@ -95,9 +102,27 @@ def test_a_row_survives_a_restart_and_a_second_process_attaches(data_dir):
         assert name == "Lương Thị Trúc"
         assert postmaster_pid(data_dir) == pid  # still running for the holder
     finally:
-        holder.communicate("\n", timeout=60)
+        # Stopped the way a service manager stops it: its exit still stops the server.
+        holder.terminate()
+        holder.communicate(timeout=60)
 
-    assert holder.returncode == 0
+    assert holder.returncode == 128 + signal.SIGTERM
+    assert postmaster_pid(data_dir) is None
+    assert not server_process_alive(pid)
+
+
+def test_a_holder_killed_outright_does_not_keep_the_server_running_forever(data_dir):
+    env = env_for(data_dir)
+    holder, _ = start_holder(env)
+    holder.kill()  # SIGKILL: no exit handlers, so it never leaves pgserver's list
+    holder.communicate(timeout=60)
+    pid = postmaster_pid(data_dir)
+    assert pid is not None and server_process_alive(pid)
+
+    later = run_manage("shell", "--no-imports", "-c", SHOW_SERVER, env=env)
+    assert later.returncode == 0, later.stderr
+    # The later process attached to the orphaned server, and as the last
+    # living holder it stopped it on leaving.
     assert postmaster_pid(data_dir) is None
     assert not server_process_alive(pid)
 

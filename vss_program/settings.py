@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from vss_program.embedded_postgres import exit_cleanly_on_sigterm
 from vss_program.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -116,6 +117,7 @@ if _database_url:
             "DATABASE_URL must point at PostgreSQL (postgres://user:password@host:port/name)."
         )
 else:
+    exit_cleanly_on_sigterm()
     _database = {
         "ENGINE": "vss_program.embedded_postgres",
         "NAME": EMBEDDED_POSTGRES_DATABASE,

@@ -1,7 +1,9 @@
+import json
 import threading
 import warnings
 from pathlib import Path
 
+import psutil
 import psycopg2
 from psycopg2 import errors, sql
 
@@ -25,6 +27,7 @@ def ensure_server(data_dir: Path, database: str) -> Path:
         server = _ready.get(data_dir)
         if server is None:
             data_dir.parent.mkdir(parents=True, exist_ok=True)
+            _forget_dead_holders(data_dir)
             server = pgserver.get_server(data_dir, cleanup_mode="stop")
             _create_database(server.get_postmaster_info().socket_dir, database)
             _ready[data_dir] = server
@@ -32,6 +35,22 @@ def ensure_server(data_dir: Path, database: str) -> Path:
             # Someone stopped or killed the server under us: start it again.
             server.ensure_postgres_running()
         return server.get_postmaster_info().socket_dir
+
+
+def _forget_dead_holders(data_dir: Path) -> None:
+    """Drop processes that died without saying so from pgserver's list of holders.
+
+    A process killed outright never removes itself, and the server, waiting for
+    it, would then never stop.  The list and its lock are pgserver's own.
+    """
+    holders = data_dir / ".handle_pids.json"
+    with pgserver.PostgresServer._lock:
+        if not holders.exists():
+            return
+        pids = json.loads(holders.read_text())
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            holders.write_text(json.dumps(alive))
 
 
 def _create_database(socket_dir: Path, database: str) -> None:
