@@ -63,7 +63,12 @@ def setup() -> None:
 
 def run(args: argparse.Namespace) -> None:
     setup()
-    manage("runserver", f"127.0.0.1:{args.port}")
+    command = [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{args.port}"]
+    print("+", " ".join(command), flush=True)
+    os.chdir(ROOT)
+    # Become the server, so that Ctrl-C and service managers signal it directly
+    # and it can stop the embedded PostgreSQL on its way out.
+    os.execv(PYTHON, command)
 
 
 def test(args: argparse.Namespace) -> None:
