@@ -57,7 +57,7 @@ def setup() -> None:
     """Bring the database up to date: schema, administrative units, a first login."""
     ensure_environment()
     manage("migrate", "--noinput")
-    manage("load_admin_units")
+    manage("load_reference_data")
     manage("create_first_admin")
 
 

@@ -168,3 +168,53 @@ class AdminUnit(models.Model):
             names.append(unit.name)
             unit = unit.parent
         return ", ".join(names)
+
+
+class Rate(models.Model):
+    """A dated figure of the law that the value of a card or a book depends on.
+
+    The figure in force on a day is the one with the latest ``valid_from`` not
+    after it; an administrator adds a row when a decree changes a figure.
+    """
+
+    class Kind(models.TextChoices):
+        BASE_SALARY = "base_salary", _("base salary (VND a month)")
+        HEALTH_INSURANCE_HOUSEHOLD = (
+            "hi_household",
+            _("household health insurance, first member (share of base salary)"),
+        )
+        VOLUNTARY_SOCIAL_INSURANCE = (
+            "vsi_contribution",
+            _("voluntary social insurance (share of the chosen income)"),
+        )
+        VSI_MINIMUM_INCOME = (
+            "vsi_minimum_income",
+            _("lowest income for voluntary social insurance (VND a month)"),
+        )
+        VSI_SUPPORT_POOR = "vsi_support_poor", _("state support, poor household (share)")
+        VSI_SUPPORT_NEAR_POOR = (
+            "vsi_support_near_poor",
+            _("state support, near-poor household (share)"),
+        )
+        VSI_SUPPORT_ETHNIC_MINORITY = (
+            "vsi_support_ethnic_minority",
+            _("state support, ethnic minority (share)"),
+        )
+        VSI_SUPPORT_OTHER = "vsi_support_other", _("state support, others (share)")
+
+    kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
+    valid_from = models.DateField(_("in force from"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("rate")
+        verbose_name_plural = _("rates")
+        ordering = ["kind", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "valid_from"], name="rate_once_per_day"),
+            models.CheckConstraint(name="rate_not_negative", condition=Q(value__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value} ({self.valid_from:%d/%m/%Y})"

@@ -1,10 +1,11 @@
-"""Look-ups of administrative units: by code, by name as people write it, by date."""
+"""Look-ups of reference data: units by code, by name as people write it, by date; rates."""
 
 import datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .models import CODE_LENGTHS, NAME_PREFIXES, AdminUnit, Edition, UnitType
+from .models import CODE_LENGTHS, NAME_PREFIXES, AdminUnit, Edition, Rate, UnitType
 from .text import fold
 
 
@@ -116,3 +117,18 @@ def unit_find_by_name(
             candidates=matches,
         )
     return matches[0]
+
+
+class RateMissing(LookupError):
+    pass
+
+
+def rate_on(kind: str, day: datetime.date) -> Decimal:
+    """Return the value of the figure ``kind`` in force on ``day`` (one indexed query)."""
+    rate = Rate.objects.filter(kind=kind, valid_from__lte=day).order_by("-valid_from").first()
+    if rate is None:
+        raise RateMissing(
+            _("No “%(kind)s” is recorded for %(day)s: add it under Rates.")
+            % {"kind": Rate.Kind(kind).label, "day": day.strftime("%d/%m/%Y")}
+        )
+    return rate.value

@@ -1,11 +1,13 @@
+import datetime
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
 
 from .editions import EditionSource, UnitRow
-from .models import NAME_PREFIXES, AdminUnit, Edition, UnitLevel
+from .models import NAME_PREFIXES, AdminUnit, Edition, Rate, UnitLevel
 from .text import fold, normalize
 
 
@@ -124,3 +126,38 @@ def _same(current: AdminUnit, new: AdminUnit) -> bool:
     if new.level != UnitLevel.PROVINCE:
         fields.append("province_id")
     return all(getattr(current, name) == getattr(new, name) for name in fields)
+
+
+# The figures of DOMAIN.md, "What a gift is worth".  Loaded once; an
+# administrator corrects or extends them in the admin, and reloading never
+# overwrites a figure that is already there.
+DEFAULT_RATES = [
+    (Rate.Kind.BASE_SALARY, "2019-07-01", "1490000", "Nghị định 38/2019/NĐ-CP"),
+    (Rate.Kind.BASE_SALARY, "2023-07-01", "1800000", "Nghị định 24/2023/NĐ-CP"),
+    (Rate.Kind.BASE_SALARY, "2024-07-01", "2340000", "Nghị định 73/2024/NĐ-CP"),
+    (Rate.Kind.HEALTH_INSURANCE_HOUSEHOLD, "2015-01-01", "0.045", "Luật BHYT 46/2014/QH13"),
+    (Rate.Kind.VOLUNTARY_SOCIAL_INSURANCE, "2018-01-01", "0.22", "Luật BHXH 58/2014/QH13"),
+    (Rate.Kind.VSI_MINIMUM_INCOME, "2022-01-01", "1500000", "Nghị định 07/2021/NĐ-CP"),
+    (Rate.Kind.VSI_SUPPORT_POOR, "2018-01-01", "0.30", "Nghị định 134/2015/NĐ-CP"),
+    (Rate.Kind.VSI_SUPPORT_POOR, "2025-07-01", "0.50", "Luật BHXH 41/2024/QH15"),
+    (Rate.Kind.VSI_SUPPORT_NEAR_POOR, "2018-01-01", "0.25", "Nghị định 134/2015/NĐ-CP"),
+    (Rate.Kind.VSI_SUPPORT_NEAR_POOR, "2025-07-01", "0.40", "Luật BHXH 41/2024/QH15"),
+    (Rate.Kind.VSI_SUPPORT_ETHNIC_MINORITY, "2018-01-01", "0.10", "Nghị định 134/2015/NĐ-CP"),
+    (Rate.Kind.VSI_SUPPORT_ETHNIC_MINORITY, "2025-07-01", "0.30", "Luật BHXH 41/2024/QH15"),
+    (Rate.Kind.VSI_SUPPORT_OTHER, "2018-01-01", "0.10", "Nghị định 134/2015/NĐ-CP"),
+    (Rate.Kind.VSI_SUPPORT_OTHER, "2025-07-01", "0.20", "Luật BHXH 41/2024/QH15"),
+]
+
+
+@transaction.atomic
+def rates_load_defaults() -> int:
+    """Add the default rates that are missing; return how many were added."""
+    added = 0
+    for kind, valid_from, value, legal_basis in DEFAULT_RATES:
+        _rate, created = Rate.objects.get_or_create(
+            kind=kind,
+            valid_from=datetime.date.fromisoformat(valid_from),
+            defaults={"value": Decimal(value), "legal_basis": legal_basis},
+        )
+        added += created
+    return added

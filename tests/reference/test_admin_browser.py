@@ -14,7 +14,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def staff_login(committed_admin_units, django_user_model):
+def staff_login(committed_reference_data, django_user_model):
     django_user_model.objects.create_superuser("canbo", password="Mat-khau-2024")
     return "canbo", "Mat-khau-2024"
 

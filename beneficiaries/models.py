@@ -1,0 +1,196 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reference.ethnic_groups import EthnicGroup
+from reference.models import AdminUnit, UnitLevel
+from reference.text import fold, normalize
+
+from .identifiers import (
+    normalize_phone,
+    personal_id_mismatches,
+    validate_personal_id,
+    validate_phone,
+    validate_social_insurance_number,
+)
+
+
+def current_communes() -> Q:
+    """Return the condition for communes of the edition in force today: addresses are current."""
+    return Q(edition__in_force__contains=timezone.localdate(), level=UnitLevel.COMMUNE)
+
+
+class Beneficiary(models.Model):
+    """A person in difficult circumstances who receives a card or a book."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("male")
+        FEMALE = "F", _("female")
+
+    class Category(models.TextChoices):
+        POOR = "poor", _("poor household")
+        NEAR_POOR = "near_poor", _("near-poor household")
+        OUT_OF_POVERTY = "out_of_poverty", _("just out of poverty")
+        ETHNIC_MINORITY = "ethnic_minority", _("ethnic minority not covered by the state")
+        AVERAGE_LIVING = "average_living", _("average living standard, not insured")
+        OTHER = "other", _("other difficult circumstance")
+
+    class ConsentMethod(models.TextChoices):
+        SIGNED = "signed", _("signed form")
+        THUMBPRINT = "thumbprint", _("thumbprint on form")
+        ORAL = "oral", _("oral, before a witness")
+        ELECTRONIC = "electronic", _("electronic")
+
+    full_name = models.CharField(_("full name"), max_length=150)
+    # full_name folded (reference.text.fold): "luong thi truc" finds "Lương Thị Trúc".
+    search_name = models.CharField(max_length=150, editable=False, db_index=True)
+    birth_date = models.DateField(
+        _("date of birth"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when only the year is known."),
+    )
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    ethnic_group = models.CharField(
+        _("ethnic group"), max_length=2, choices=EthnicGroup.choices, blank=True
+    )
+    personal_id = models.CharField(
+        _("personal identification number"),
+        max_length=12,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_personal_id],
+        help_text=_("12 digits (số định danh cá nhân / CCCD)."),
+    )
+    social_insurance_number = models.CharField(
+        _("social-insurance number"),
+        max_length=10,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_social_insurance_number],
+        help_text=_("10 digits (mã số BHXH), for older records."),
+    )
+    phone = models.CharField(_("phone"), max_length=11, blank=True, validators=[validate_phone])
+    commune = models.ForeignKey(
+        AdminUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("commune"),
+        limit_choices_to=current_communes,
+        help_text=_("Commune, ward or special zone where the person lives today."),
+    )
+    # The commune's province, kept here so that scoping by province is one
+    # indexed equality on millions of rows.
+    province = models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    address_line = models.CharField(
+        _("village or street"), max_length=255, blank=True, help_text=_("Thôn, bản, tổ, số nhà.")
+    )
+    category = models.CharField(_("hardship category"), max_length=20, choices=Category.choices)
+    household_key = models.CharField(
+        _("household"),
+        max_length=50,
+        blank=True,
+        db_index=True,
+        help_text=_("Any key shared by members of one household, e.g. the household book number."),
+    )
+    consent_on = models.DateField(_("consent given on"), null=True, blank=True)
+    consent_method = models.CharField(
+        _("consent given by"), max_length=20, choices=ConsentMethod.choices, blank=True
+    )
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent recorded by"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["search_name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="beneficiary_personal_id_digits",
+                condition=Q(personal_id__isnull=True) | Q(personal_id__regex=r"^[0-9]{12}$"),
+            ),
+            models.CheckConstraint(
+                name="beneficiary_si_number_digits",
+                condition=Q(social_insurance_number__isnull=True)
+                | Q(social_insurance_number__regex=r"^[0-9]{10}$"),
+            ),
+            models.CheckConstraint(
+                name="beneficiary_birth_date_in_birth_year",
+                condition=Q(birth_date__isnull=True) | Q(birth_year=ExtractYear(F("birth_date"))),
+            ),
+            models.CheckConstraint(
+                name="beneficiary_birth_year_plausible",
+                condition=Q(birth_year__gte=1900, birth_year__lte=2100),
+            ),
+            models.CheckConstraint(name="beneficiary_name_not_blank", condition=~Q(full_name="")),
+        ]
+        indexes = [
+            models.Index(fields=["province", "category"], name="beneficiary_province_idx"),
+            models.Index(
+                fields=["search_name", "birth_year", "commune"], name="beneficiary_duplicate_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.birth_year})"
+
+    def save(self, *args, **kwargs):
+        self.full_name = normalize(self.full_name)
+        self.search_name = fold(self.full_name)
+        if self.birth_date:
+            self.birth_year = self.birth_date.year
+        self.province_id = self.commune.province_id
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_personal_id(self) -> str:
+        """Return the ID as ********1234, as lists and minutes show it."""
+        return f"{'*' * 8}{self.personal_id[-4:]}" if self.personal_id else ""
+
+    def clean(self) -> None:
+        self.full_name = normalize(self.full_name)
+        if not self.full_name:
+            raise ValidationError({"full_name": _("Enter the person's full name.")})
+        if self.birth_date:
+            if self.birth_year and self.birth_year != self.birth_date.year:
+                raise ValidationError(
+                    {"birth_year": _("The year of birth differs from the date of birth.")}
+                )
+            self.birth_year = self.birth_date.year
+        if self.phone:
+            self.phone = normalize_phone(self.phone)
+        self.personal_id = self.personal_id or None
+        self.social_insurance_number = self.social_insurance_number or None
+        if self.personal_id and self.birth_year and self.sex:
+            errors = personal_id_mismatches(
+                self.personal_id,
+                birth_year=self.birth_year,
+                is_female=self.sex == self.Sex.FEMALE,
+            )
+            if errors:
+                raise ValidationError({"personal_id": list(errors.values())})
+        if (
+            self.commune_id
+            and not AdminUnit.objects.filter(current_communes(), pk=self.commune_id).exists()
+        ):
+            raise ValidationError(
+                {"commune": _("Choose a commune, ward or special zone of today's units.")}
+            )

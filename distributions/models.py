@@ -1,0 +1,371 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from beneficiaries.models import Beneficiary
+from reference.models import AdminUnit
+from sponsors.models import Sponsor
+
+
+class Plan(models.Model):
+    """A plan that organises the programme, such as 4033/KH-BHXH of 29 Nov 2023."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ACTIVE = "active", _("active")
+        CLOSED = "closed", _("closed")
+
+    number = models.CharField(_("number"), max_length=50, unique=True)
+    title = models.CharField(_("title"), max_length=500)
+    issuing_body = models.CharField(
+        _("issued by"), max_length=255, default="Bảo hiểm xã hội Việt Nam"
+    )
+    signed_on = models.DateField(_("signed on"))
+    signed_by = models.CharField(_("signed by"), max_length=150, blank=True)
+    starts_on = models.DateField(_("runs from"))
+    ends_on = models.DateField(_("runs until"))
+    target_cards = models.PositiveIntegerField(
+        _("target: health-insurance cards"), null=True, blank=True
+    )
+    target_books = models.PositiveIntegerField(
+        _("target: social-insurance books"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    scan = models.FileField(_("scanned document"), upload_to="plans/", blank=True)
+    # Sums of the top-level quotas, kept by the quota services in the same
+    # transaction, so that the targets hold in the database itself.
+    cards_allocated = models.PositiveIntegerField(_("cards allocated"), default=0, editable=False)
+    books_allocated = models.PositiveIntegerField(_("books allocated"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-signed_on", "number"]
+        constraints = [
+            models.CheckConstraint(
+                name="plan_period_in_order", condition=Q(ends_on__gte=F("starts_on"))
+            ),
+            models.CheckConstraint(
+                name="plan_cards_within_target",
+                condition=Q(target_cards__isnull=True) | Q(cards_allocated__lte=F("target_cards")),
+            ),
+            models.CheckConstraint(
+                name="plan_books_within_target",
+                condition=Q(target_books__isnull=True) | Q(books_allocated__lte=F("target_books")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Quota(models.Model):
+    """The cards and books a unit may give under a plan; part may be split to its sub-units."""
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="quotas", verbose_name=_("plan")
+    )
+    unit = models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("split from"),
+        editable=False,
+    )
+    cards = models.PositiveIntegerField(_("health-insurance cards"), default=0)
+    books = models.PositiveIntegerField(_("social-insurance books"), default=0)
+    # Kept by the services in the same transaction as the rows they count.
+    cards_split = models.PositiveIntegerField(
+        _("cards split to sub-units"), default=0, editable=False
+    )
+    books_split = models.PositiveIntegerField(
+        _("books split to sub-units"), default=0, editable=False
+    )
+    cards_used = models.PositiveIntegerField(_("cards issued"), default=0, editable=False)
+    books_used = models.PositiveIntegerField(_("books issued"), default=0, editable=False)
+    cards_delivered = models.PositiveIntegerField(_("cards delivered"), default=0, editable=False)
+    books_delivered = models.PositiveIntegerField(_("books delivered"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+        ordering = ["plan", "unit__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "unit"], name="quota_once_per_unit"),
+            models.CheckConstraint(
+                name="quota_cards_not_overspent",
+                condition=Q(cards__gte=F("cards_split") + F("cards_used")),
+            ),
+            models.CheckConstraint(
+                name="quota_books_not_overspent",
+                condition=Q(books__gte=F("books_split") + F("books_used")),
+            ),
+            models.CheckConstraint(
+                name="quota_delivered_within_issued",
+                condition=Q(cards_delivered__lte=F("cards_used"))
+                & Q(books_delivered__lte=F("books_used")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} – {self.unit}"
+
+    @property
+    def cards_available(self) -> int:
+        return self.cards - self.cards_split - self.cards_used
+
+    @property
+    def books_available(self) -> int:
+        return self.books - self.books_split - self.books_used
+
+
+class Pledge(models.Model):
+    """What a sponsor promised to pay for under a plan, and what it has paid."""
+
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("sponsor")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="pledges", verbose_name=_("plan")
+    )
+    unit = models.ForeignKey(
+        AdminUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for the area"),
+        help_text=_("Leave empty when the pledge may fund cards and books anywhere."),
+    )
+    cards = models.PositiveIntegerField(_("health-insurance cards"), default=0)
+    books = models.PositiveIntegerField(_("social-insurance books"), default=0)
+    amount_pledged = models.PositiveBigIntegerField(_("amount pledged (VND)"), default=0)
+    amount_received = models.PositiveBigIntegerField(_("amount received (VND)"), default=0)
+    pledged_on = models.DateField(_("pledged on"))
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # Kept by the item services in the same transaction as the items.
+    cards_funded = models.PositiveIntegerField(_("cards funded"), default=0, editable=False)
+    books_funded = models.PositiveIntegerField(_("books funded"), default=0, editable=False)
+    value_funded = models.PositiveBigIntegerField(
+        _("value funded (VND)"), default=0, editable=False
+    )
+
+    class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        ordering = ["plan", "sponsor__short_name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="pledge_cards_not_overspent", condition=Q(cards__gte=F("cards_funded"))
+            ),
+            models.CheckConstraint(
+                name="pledge_books_not_overspent", condition=Q(books__gte=F("books_funded"))
+            ),
+            models.CheckConstraint(
+                name="pledge_received_with_date",
+                condition=Q(amount_received=0) | Q(received_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sponsor} – {self.plan}"
+
+
+class Handover(models.Model):
+    """A hand-over ceremony (issuance batch), such as Hợp Thành on 16 Jan 2024."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        HELD = "held", _("held")
+        CLOSED = "closed", _("closed")
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("plan")
+    )
+    held_on = models.DateField(_("date"))
+    place = models.ForeignKey(
+        AdminUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("place"),
+        help_text=_("The unit as it was on that date."),
+    )
+    title = models.CharField(_("title"), max_length=500)
+    officials_present = models.TextField(_("officials present"), blank=True)
+    sponsors_present = models.ManyToManyField(
+        Sponsor, blank=True, related_name="handovers", verbose_name=_("sponsors present")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("hand-over")
+        verbose_name_plural = _("hand-overs")
+        ordering = ["-held_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.held_on:%d/%m/%Y})"
+
+
+class Item(models.Model):
+    """One health-insurance card or one social-insurance book given to one person."""
+
+    class Kind(models.TextChoices):
+        CARD = "card", _("health-insurance card")
+        BOOK = "book", _("social-insurance book")
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("reserved")
+        ISSUED = "issued", _("issued")
+        DELIVERED = "delivered", _("delivered")
+        RETURNED = "returned", _("returned")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class DeliveryMethod(models.TextChoices):
+        CEREMONY = "ceremony", _("at the ceremony")
+        PROVINCIAL_OFFICE = "provincial_office", _("by the provincial office")
+        COMMUNE = "commune", _("by the commune")
+        POST = "post", _("by post")
+
+    class LivingArea(models.TextChoices):
+        K1 = "K1", "K1"
+        K2 = "K2", "K2"
+        K3 = "K3", "K3"
+
+    # The statuses that hold a place in a quota and a pledge.
+    COUNTED = (Status.RESERVED, Status.ISSUED, Status.DELIVERED)
+
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="items", verbose_name=_("plan")
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="items", verbose_name=_("recipient")
+    )
+    quota = models.ForeignKey(
+        Quota, on_delete=models.PROTECT, related_name="items", verbose_name=_("quota")
+    )
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.PROTECT, related_name="items", verbose_name=_("paid by pledge")
+    )
+    handover = models.ForeignKey(
+        Handover,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("hand-over"),
+        help_text=_("Empty when the item is delivered later."),
+    )
+    number = models.CharField(
+        _("number"), max_length=20, blank=True, help_text=_("Card code or book number.")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ISSUED
+    )
+    issued_on = models.DateField(_("issued on"))
+    value = models.PositiveBigIntegerField(_("value (VND)"), default=0)
+    # Health-insurance card
+    benefit_level = models.PositiveSmallIntegerField(_("benefit level"), null=True, blank=True)
+    participant_group = models.CharField(
+        _("participant group"), max_length=2, blank=True, help_text=_("E.g. GD, HN, CN.")
+    )
+    living_area = models.CharField(
+        _("living area"), max_length=2, choices=LivingArea.choices, blank=True
+    )
+    primary_care_code = models.CharField(_("primary-care facility code"), max_length=5, blank=True)
+    primary_care_name = models.CharField(_("primary-care facility"), max_length=255, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # Social-insurance book
+    months_paid = models.PositiveSmallIntegerField(_("months paid"), null=True, blank=True)
+    income_base = models.PositiveBigIntegerField(
+        _("monthly income base (VND)"), null=True, blank=True
+    )
+    # Delivery, return or cancellation
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    delivery_method = models.CharField(
+        _("delivered how"), max_length=20, choices=DeliveryMethod.choices, blank=True
+    )
+    delivered_by = models.CharField(_("delivered by"), max_length=150, blank=True)
+    cancel_reason = models.TextField(_("reason for return or cancellation"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("card or book")
+        verbose_name_plural = _("cards and books")
+        ordering = ["-issued_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "beneficiary", "kind"],
+                condition=Q(status__in=["reserved", "issued", "delivered"]),
+                name="item_one_of_a_kind_per_person_and_plan",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "number"], condition=~Q(number=""), name="item_number_unique"
+            ),
+            models.CheckConstraint(
+                name="item_card_fields",
+                condition=~Q(kind="card")
+                | Q(
+                    benefit_level__gte=1,
+                    benefit_level__lte=5,
+                    valid_from__isnull=False,
+                    valid_until__gt=F("valid_from"),
+                    months_paid__isnull=True,
+                    income_base__isnull=True,
+                ),
+            ),
+            models.CheckConstraint(
+                name="item_book_fields",
+                condition=~Q(kind="book")
+                | Q(
+                    months_paid__gte=1,
+                    months_paid__lte=120,
+                    income_base__gt=0,
+                    benefit_level__isnull=True,
+                    valid_from__isnull=True,
+                ),
+            ),
+            models.CheckConstraint(
+                name="item_delivery_recorded",
+                condition=~Q(status="delivered")
+                | (Q(delivered_on__isnull=False) & ~Q(delivery_method="")),
+            ),
+            models.CheckConstraint(
+                name="item_cancellation_explained",
+                condition=~Q(status__in=["returned", "cancelled"]) | ~Q(cancel_reason=""),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["plan", "status", "kind"], name="item_plan_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.beneficiary.full_name}"
+
+    @property
+    def counted(self) -> bool:
+        return self.status in self.COUNTED
