@@ -59,6 +59,7 @@ def setup() -> None:
     manage("migrate", "--noinput")
     manage("load_reference_data")
     manage("create_first_admin")
+    manage("load_demo_data")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -52,14 +52,18 @@ def personal_id_mismatches(number: str, *, birth_year: int, is_female: bool) -> 
     _province, id_year, id_female = personal_id_parts(number)
     errors = {}
     if id_female != is_female:
-        errors["sex"] = _(
-            "The 4th digit of the ID number (%(digit)s) is for a %(id_sex)s born in the "
-            "%(century)ss."
-        ) % {
-            "digit": number[3],
-            "id_sex": _("woman") if id_female else _("man"),
-            "century": 1900 + (int(number[3]) // 2) * 100,
-        }
+        century = 1900 + (int(number[3]) // 2) * 100
+        message = (
+            _(
+                "The 4th digit of the ID number (%(digit)s) is for a woman born in "
+                "%(start)s–%(end)s."
+            )
+            if id_female
+            else _(
+                "The 4th digit of the ID number (%(digit)s) is for a man born in %(start)s–%(end)s."
+            )
+        )
+        errors["sex"] = message % {"digit": number[3], "start": century, "end": century + 99}
     if id_year != birth_year:
         errors["birth_year"] = _("The ID number says born in %(id_year)s, not %(birth_year)s.") % {
             "id_year": id_year,

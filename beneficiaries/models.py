@@ -77,7 +77,8 @@ class Beneficiary(models.Model):
         validators=[validate_social_insurance_number],
         help_text=_("10 digits (mã số BHXH), for older records."),
     )
-    phone = models.CharField(_("phone"), max_length=11, blank=True, validators=[validate_phone])
+    # Long enough for "+84 912 345 678" as typed; stored as 0912345678.
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     commune = models.ForeignKey(
         AdminUnit,
         on_delete=models.PROTECT,
@@ -92,7 +93,10 @@ class Beneficiary(models.Model):
         AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
     )
     address_line = models.CharField(
-        _("village or street"), max_length=255, blank=True, help_text=_("Thôn, bản, tổ, số nhà.")
+        _("village or street"),
+        max_length=255,
+        blank=True,
+        help_text=_("Village (thôn, bản), residential group (tổ) or house number and street."),
     )
     category = models.CharField(_("hardship category"), max_length=20, choices=Category.choices)
     household_key = models.CharField(
@@ -104,7 +108,7 @@ class Beneficiary(models.Model):
     )
     consent_on = models.DateField(_("consent given on"), null=True, blank=True)
     consent_method = models.CharField(
-        _("consent given by"), max_length=20, choices=ConsentMethod.choices, blank=True
+        _("how consent was given"), max_length=20, choices=ConsentMethod.choices, blank=True
     )
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

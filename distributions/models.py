@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from beneficiaries.models import Beneficiary
 from reference.models import AdminUnit
+from reference.selectors import edition_in_force_on
 from sponsors.models import Sponsor
 
 
@@ -47,7 +49,9 @@ class Plan(models.Model):
         ordering = ["-signed_on", "number"]
         constraints = [
             models.CheckConstraint(
-                name="plan_period_in_order", condition=Q(ends_on__gte=F("starts_on"))
+                name="plan_period_in_order",
+                condition=Q(ends_on__gte=F("starts_on")),
+                violation_error_message=_("The plan cannot end before it starts."),
             ),
             models.CheckConstraint(
                 name="plan_cards_within_target",
@@ -100,14 +104,24 @@ class Quota(models.Model):
         verbose_name_plural = _("quotas")
         ordering = ["plan", "unit__code"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "unit"], name="quota_once_per_unit"),
+            models.UniqueConstraint(
+                fields=["plan", "unit"],
+                name="quota_once_per_unit",
+                violation_error_message=_("This unit already has a quota under this plan."),
+            ),
             models.CheckConstraint(
                 name="quota_cards_not_overspent",
                 condition=Q(cards__gte=F("cards_split") + F("cards_used")),
+                violation_error_message=_(
+                    "The quota cannot be lower than the cards already split or issued."
+                ),
             ),
             models.CheckConstraint(
                 name="quota_books_not_overspent",
                 condition=Q(books__gte=F("books_split") + F("books_used")),
+                violation_error_message=_(
+                    "The quota cannot be lower than the books already split or issued."
+                ),
             ),
             models.CheckConstraint(
                 name="quota_delivered_within_issued",
@@ -166,19 +180,41 @@ class Pledge(models.Model):
         ordering = ["plan", "sponsor__short_name", "pk"]
         constraints = [
             models.CheckConstraint(
-                name="pledge_cards_not_overspent", condition=Q(cards__gte=F("cards_funded"))
+                name="pledge_cards_not_overspent",
+                condition=Q(cards__gte=F("cards_funded")),
+                violation_error_message=_(
+                    "The pledge cannot promise fewer cards than it has already funded."
+                ),
             ),
             models.CheckConstraint(
-                name="pledge_books_not_overspent", condition=Q(books__gte=F("books_funded"))
+                name="pledge_books_not_overspent",
+                condition=Q(books__gte=F("books_funded")),
+                violation_error_message=_(
+                    "The pledge cannot promise fewer books than it has already funded."
+                ),
             ),
             models.CheckConstraint(
                 name="pledge_received_with_date",
                 condition=Q(amount_received=0) | Q(received_on__isnull=False),
+                violation_error_message=_("Give the date the money was received."),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.sponsor} – {self.plan}"
+
+    def clean(self) -> None:
+        if self.unit_id and self.plan_id:
+            edition = edition_in_force_on(self.plan.signed_on)
+            if self.unit.edition_id != edition.pk:
+                raise ValidationError(
+                    {
+                        "unit": _(
+                            "Choose a unit of the %(edition)s, in force when the plan was signed."
+                        )
+                        % {"edition": edition}
+                    }
+                )
 
 
 class Handover(models.Model):
@@ -217,6 +253,18 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.held_on:%d/%m/%Y})"
+
+    def clean(self) -> None:
+        # The place is named as it was on the day: Hợp Thành of Thành phố Lào Cai in 2024.
+        if self.place_id and self.held_on:
+            edition = edition_in_force_on(self.held_on)
+            if self.place.edition_id != edition.pk:
+                raise ValidationError(
+                    {
+                        "place": _("On %(day)s the units in force were those of the %(edition)s.")
+                        % {"day": self.held_on.strftime("%d/%m/%Y"), "edition": edition}
+                    }
+                )
 
 
 class Item(models.Model):
@@ -322,9 +370,15 @@ class Item(models.Model):
                 fields=["plan", "beneficiary", "kind"],
                 condition=Q(status__in=["reserved", "issued", "delivered"]),
                 name="item_one_of_a_kind_per_person_and_plan",
+                violation_error_message=_(
+                    "This person already has a card (or a book) of this kind under this plan."
+                ),
             ),
             models.UniqueConstraint(
-                fields=["kind", "number"], condition=~Q(number=""), name="item_number_unique"
+                fields=["kind", "number"],
+                condition=~Q(number=""),
+                name="item_number_unique",
+                violation_error_message=_("Another card or book already has this number."),
             ),
             models.CheckConstraint(
                 name="item_card_fields",

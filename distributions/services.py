@@ -10,6 +10,7 @@ that slipped past.
 
 import calendar
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,6 +23,7 @@ from accounts.models import User
 from beneficiaries.models import Beneficiary
 from reference.models import AdminUnit, Rate
 from reference.selectors import edition_in_force_on, rate_on
+from sponsors.models import Sponsor
 
 from .models import Handover, Item, Plan, Pledge, Quota
 
@@ -110,8 +112,8 @@ def quota_set(*, plan: Plan, unit: AdminUnit, cards: int, books: int, actor: Use
         if Quota.objects.filter(plan=plan, unit__in=_descendants(unit)).exists():
             raise ValidationError(
                 _(
-                    "Sub-units of %(unit)s already have quotas: set this unit's quota before "
-                    "splitting it."
+                    "Sub-units of %(unit)s already have their own quotas; a quota cannot be set "
+                    "above them afterwards."
                 )
                 % {"unit": unit}
             )
@@ -200,7 +202,9 @@ def plan_save(*, plan: Plan, actor: User | None) -> Plan:
     """Save a plan's own fields; its targets may not fall below what is allocated."""
     if plan.pk:
         allocated = Plan.objects.select_for_update().get(pk=plan.pk)
-        _check_targets(plan, allocated.cards_allocated, allocated.books_allocated)
+        plan.cards_allocated = allocated.cards_allocated
+        plan.books_allocated = allocated.books_allocated
+    plan.full_clean()
     plan.save()
     return plan
 
@@ -208,17 +212,12 @@ def plan_save(*, plan: Plan, actor: User | None) -> Plan:
 @transaction.atomic
 def pledge_save(*, pledge: Pledge, actor: User | None) -> Pledge:
     """Save a pledge; it may not promise fewer items than it has already funded."""
-    if pledge.unit_id and pledge.unit.edition_id != edition_in_force_on(pledge.plan.signed_on).pk:
-        raise ValidationError(
-            {"unit": _("Choose a unit of the edition in force when the plan was signed.")}
-        )
     if pledge.pk:
+        # The counters as they are now, not as the form loaded them.
         funded = Pledge.objects.select_for_update().get(pk=pledge.pk)
-        if pledge.cards < funded.cards_funded or pledge.books < funded.books_funded:
-            raise ValidationError(
-                _("This pledge has already funded %(cards)d cards and %(books)d books.")
-                % {"cards": funded.cards_funded, "books": funded.books_funded}
-            )
+        pledge.cards_funded, pledge.books_funded = funded.cards_funded, funded.books_funded
+        pledge.value_funded = funded.value_funded
+    pledge.full_clean()
     pledge.save()
     return pledge
 
@@ -227,17 +226,14 @@ def pledge_save(*, pledge: Pledge, actor: User | None) -> Pledge:
 
 
 @transaction.atomic
-def handover_save(*, handover: Handover, actor: User | None) -> Handover:
-    """Save a hand-over whose place is a unit in force on its date."""
-    edition = edition_in_force_on(handover.held_on)
-    if handover.place.edition_id != edition.pk:
-        raise ValidationError(
-            {
-                "place": _("On %(day)s the units in force were those of the %(edition)s.")
-                % {"day": handover.held_on.strftime("%d/%m/%Y"), "edition": edition}
-            }
-        )
+def handover_save(
+    *, handover: Handover, sponsors: Iterable[Sponsor] | None = None, actor: User | None
+) -> Handover:
+    """Save a hand-over whose place is a unit in force on its date, and who sponsored it."""
+    handover.full_clean()
     handover.save()
+    if sponsors is not None:
+        handover.sponsors_present.set(sponsors)
     return handover
 
 
@@ -259,6 +255,25 @@ class CardDetails:
 class BookDetails:
     months_paid: int
     income_base: int | None = None  # the lowest allowed income when None
+
+
+def book_income(details: BookDetails, issued_on: datetime.date) -> int:
+    """Return the monthly income a book pays on: the chosen one, else the lowest allowed."""
+    return details.income_base or _vnd(rate_on(Rate.Kind.VSI_MINIMUM_INCOME, issued_on))
+
+
+def item_value(
+    *, details: CardDetails | BookDetails, issued_on: datetime.date, category: str
+) -> int:
+    """Return the value in VND of a card or book with ``details`` for a person of ``category``."""
+    if isinstance(details, CardDetails):
+        return card_value(valid_from=details.valid_from, months=details.months)
+    return book_value(
+        issued_on=issued_on,
+        months=details.months_paid,
+        income_base=book_income(details, issued_on),
+        category=category,
+    )
 
 
 @transaction.atomic
@@ -285,7 +300,7 @@ def item_issue(
 
     if plan.status != Plan.Status.ACTIVE:
         raise ValidationError(
-            _("Plan %(plan)s is %(status)s: it takes no new cards or books.")
+            _("Plan %(plan)s has the status “%(status)s”: it takes no new cards or books.")
             % {"plan": plan, "status": plan.get_status_display()}
         )
     if pledge.plan_id != plan.pk:
@@ -315,7 +330,7 @@ def item_issue(
         )
     if getattr(pledge, counted) - getattr(pledge, f"{counted}_funded") < 1:
         raise QuotaExhausted(
-            _("The pledge of %(sponsor)s has funded all the %(kind)ss it promised.")
+            _("The pledge of %(sponsor)s has already funded every %(kind)s it promised.")
             % {"sponsor": pledge.sponsor, "kind": Item.Kind(kind).label}
         )
 
@@ -331,6 +346,7 @@ def item_issue(
         issued_on=issued_on,
         created_by=actor,
     )
+    item.value = item_value(details=details, issued_on=issued_on, category=beneficiary.category)
     if isinstance(details, CardDetails):
         item.benefit_level = details.benefit_level
         item.participant_group = details.participant_group
@@ -339,18 +355,9 @@ def item_issue(
         item.primary_care_name = details.primary_care_name
         item.valid_from = details.valid_from
         item.valid_until = card_end(details.valid_from, details.months)
-        item.value = card_value(valid_from=details.valid_from, months=details.months)
     else:
         item.months_paid = details.months_paid
-        item.income_base = details.income_base or _vnd(
-            rate_on(Rate.Kind.VSI_MINIMUM_INCOME, issued_on)
-        )
-        item.value = book_value(
-            issued_on=issued_on,
-            months=details.months_paid,
-            income_base=item.income_base,
-            category=beneficiary.category,
-        )
+        item.income_base = book_income(details, issued_on)
     try:
         with transaction.atomic():
             item.save()

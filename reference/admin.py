@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import AdminUnit, Edition
+from .models import AdminUnit, Edition, Rate
 from .selectors import edition_in_force_on, name_search_terms
 
 
@@ -66,3 +66,12 @@ class AdminUnitAdmin(ReadOnlyAdmin):
             return queryset.filter(code__startswith=term), False
         terms = name_search_terms(term)
         return queryset.filter(reduce(or_, (Q(search_name__contains=t) for t in terms))), False
+
+
+@admin.register(Rate)
+class RateAdmin(admin.ModelAdmin):
+    """Dated figures an administrator keeps up to date when a decree changes one."""
+
+    list_display = ["kind", "valid_from", "value", "legal_basis"]
+    list_filter = ["kind"]
+    ordering = ["kind", "-valid_from"]

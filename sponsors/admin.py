@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from .models import Sponsor
+
+
+@admin.register(Sponsor)
+class SponsorAdmin(admin.ModelAdmin):
+    fieldsets = [
+        (None, {"fields": ["short_name", "name_vi", "name_en", "kind", "tax_code"]}),
+        (
+            None,
+            {"fields": ["address", "contact_name", "contact_phone", "contact_email", "notes"]},
+        ),
+    ]
+    list_display = ["short_name", "name_vi", "kind", "tax_code"]
+    list_filter = ["kind"]
+    search_fields = ["short_name", "name_vi", "name_en", "tax_code"]
