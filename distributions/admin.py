@@ -19,6 +19,7 @@ from sponsors.models import Sponsor
 
 from .forms import (
     CancelForm,
+    ConfirmForm,
     DeliverForm,
     IssueForm,
     QuotaForm,
@@ -28,12 +29,13 @@ from .models import Handover, Item, Plan, Pledge, Quota
 from .services import (
     handover_save,
     item_cancel,
+    item_confirm,
     item_deliver,
     plan_save,
     pledge_save,
     quota_delete,
 )
-from .templatetags.money import vnd
+from .templatetags.money import grouped, vnd
 
 
 class RecordKeepingDeleteMixin:
@@ -50,8 +52,8 @@ class RecordKeepingDeleteMixin:
         return to_delete, model_count, perms_needed, protected
 
 
-def _progress(allocated: int, issued: int, delivered: int) -> str:
-    return f"{allocated:,} / {issued:,} / {delivered:,}"
+def _progress(*figures: int) -> str:
+    return " / ".join(grouped(figure) for figure in figures)
 
 
 # -- plans and quotas -------------------------------------------------------
@@ -67,15 +69,17 @@ class QuotaInline(admin.TabularInline):
 
     @admin.display(description=_("split to sub-units (cards / books)"))
     def split(self, quota: Quota) -> str:
-        return f"{quota.cards_split:,} / {quota.books_split:,}" if quota.pk else ""
+        return _progress(quota.cards_split, quota.books_split) if quota.pk else ""
 
     @admin.display(description=_("issued / delivered here (cards; books)"))
     def progress(self, quota: Quota) -> str:
         if not quota.pk:
             return ""
-        return (
-            f"{quota.cards_used:,} / {quota.cards_delivered:,}; "
-            f"{quota.books_used:,} / {quota.books_delivered:,}"
+        return "; ".join(
+            [
+                _progress(quota.cards_used, quota.cards_delivered),
+                _progress(quota.books_used, quota.books_delivered),
+            ]
         )
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -177,8 +181,8 @@ class PledgeInline(admin.StackedInline):
         if not pledge.pk:
             return ""
         return _("%(cards)s cards, %(books)s books, worth %(value)s") % {
-            "cards": f"{pledge.cards_funded:,}",
-            "books": f"{pledge.books_funded:,}",
+            "cards": grouped(pledge.cards_funded),
+            "books": grouped(pledge.books_funded),
             "value": vnd(pledge.value_funded),
         }
 
@@ -302,7 +306,9 @@ class HandoverAdmin(RecordKeepingDeleteMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        handover_save(handover=obj, actor=request.user)
+        handover_save(
+            handover=obj, sponsors=form.cleaned_data["sponsors_present"], actor=request.user
+        )
 
     def get_urls(self):
         return [
@@ -377,7 +383,7 @@ class ItemAdmin(admin.ModelAdmin):
     search_fields = ["beneficiary__search_name", "number"]
     list_select_related = ["beneficiary", "quota__unit", "pledge__sponsor"]
     date_hierarchy = "issued_on"
-    actions = ["deliver", "cancel"]
+    actions = ["confirm", "deliver", "cancel"]
 
     @admin.display(description=_("unit"), ordering="quota__unit__code")
     def unit(self, item: Item):
@@ -469,6 +475,18 @@ class ItemAdmin(admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/distributions/item/action_form.html", context)
+
+    @admin.action(description=_("Mark the selected reserved items issued"), permissions=["change"])
+    def confirm(self, request, queryset):
+        return self._workflow_action(
+            request,
+            queryset,
+            ConfirmForm,
+            _("Mark issued"),
+            lambda item, data: item_confirm(
+                item=item, issued_on=data["issued_on"], actor=request.user
+            ),
+        )
 
     @admin.action(description=_("Mark the selected items delivered"), permissions=["change"])
     def deliver(self, request, queryset):

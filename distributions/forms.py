@@ -79,6 +79,11 @@ class IssueForm(forms.Form):
     )
     issued_on = forms.DateField(label=_("issued on"), widget=AdminDateWidget)
     number = forms.CharField(label=_("number"), max_length=20, required=False)
+    reserved = forms.BooleanField(
+        label=_("reserve only"),
+        required=False,
+        help_text=_("Hold the place for a card or book not printed yet."),
+    )
     valid_from = forms.DateField(
         label=_("valid from"),
         required=False,
@@ -115,7 +120,19 @@ class IssueForm(forms.Form):
     )
 
     SECTIONS = [
-        (None, ["kind", "beneficiary", "quota", "pledge", "handover", "issued_on", "number"]),
+        (
+            None,
+            [
+                "kind",
+                "beneficiary",
+                "quota",
+                "pledge",
+                "handover",
+                "issued_on",
+                "number",
+                "reserved",
+            ],
+        ),
         (
             _("Health-insurance card"),
             [
@@ -170,11 +187,20 @@ class IssueForm(forms.Form):
                     issued_on=cleaned["issued_on"],
                     number=cleaned["number"],
                     handover=cleaned["handover"],
+                    reserved=cleaned["reserved"],
                     actor=self.actor,
                 )
         except ValidationError as error:
             self.add_error(None, error)
         return cleaned
+
+
+class ConfirmForm(forms.Form):
+    issued_on = forms.DateField(label=_("issued on"), widget=AdminDateWidget)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["issued_on"].initial = timezone.localdate()
 
 
 class DeliverForm(forms.Form):

@@ -197,13 +197,37 @@ def quota_delete(*, quota: Quota, actor: User | None) -> None:
     quota.delete()
 
 
+# Statuses only move forward: a closed plan or hand-over is part of the record.
+_PLAN_STEPS = {
+    Plan.Status.DRAFT: {Plan.Status.ACTIVE, Plan.Status.CLOSED},
+    Plan.Status.ACTIVE: {Plan.Status.CLOSED},
+    Plan.Status.CLOSED: set(),
+}
+_HANDOVER_STEPS = {
+    Handover.Status.PLANNED: {Handover.Status.HELD, Handover.Status.CLOSED},
+    Handover.Status.HELD: {Handover.Status.CLOSED},
+    Handover.Status.CLOSED: set(),
+}
+
+
+def _check_step(steps: dict, old, new) -> None:
+    if old != new and new not in steps[old]:
+        raise ValidationError(
+            {
+                "status": _("The status cannot go from “%(old)s” to “%(new)s”.")
+                % {"old": old.label, "new": type(old)(new).label}
+            }
+        )
+
+
 @transaction.atomic
 def plan_save(*, plan: Plan, actor: User | None) -> Plan:
     """Save a plan's own fields; its targets may not fall below what is allocated."""
     if plan.pk:
-        allocated = Plan.objects.select_for_update().get(pk=plan.pk)
-        plan.cards_allocated = allocated.cards_allocated
-        plan.books_allocated = allocated.books_allocated
+        stored = Plan.objects.select_for_update().get(pk=plan.pk)
+        _check_step(_PLAN_STEPS, Plan.Status(stored.status), plan.status)
+        plan.cards_allocated = stored.cards_allocated
+        plan.books_allocated = stored.books_allocated
     plan.full_clean()
     plan.save()
     return plan
@@ -230,6 +254,9 @@ def handover_save(
     *, handover: Handover, sponsors: Iterable[Sponsor] | None = None, actor: User | None
 ) -> Handover:
     """Save a hand-over whose place is a unit in force on its date, and who sponsored it."""
+    if handover.pk:
+        stored = Handover.objects.select_for_update().get(pk=handover.pk)
+        _check_step(_HANDOVER_STEPS, Handover.Status(stored.status), handover.status)
     handover.full_clean()
     handover.save()
     if sponsors is not None:
@@ -286,9 +313,13 @@ def item_issue(
     issued_on: datetime.date,
     number: str = "",
     handover: Handover | None = None,
+    reserved: bool = False,
     actor: User | None,
 ) -> Item:
     """Issue a card or a book to a person against a quota, paid by a pledge.
+
+    ``reserved`` holds the place (in quota and pledge) for a card or book not
+    yet printed; ``item_confirm`` then marks it issued.
 
     Locks the quota, then the pledge (always in that order, so two issuances
     cannot deadlock), and raises QuotaExhausted when either has no place left.
@@ -312,8 +343,8 @@ def item_issue(
         raise ValidationError(
             {"pledge": _("This pledge funds only %(area)s.") % {"area": pledge.unit}}
         )
-    if handover is not None and handover.plan_id != plan.pk:
-        raise ValidationError({"handover": _("This hand-over belongs to another plan.")})
+    if handover is not None:
+        _check_handover_takes_items(handover, plan)
     if Item.objects.filter(
         plan=plan, beneficiary=beneficiary, kind=kind, status__in=Item.COUNTED
     ).exists():
@@ -342,7 +373,7 @@ def item_issue(
         pledge=pledge,
         handover=handover,
         number=number,
-        status=Item.Status.ISSUED,
+        status=Item.Status.RESERVED if reserved else Item.Status.ISSUED,
         issued_on=issued_on,
         created_by=actor,
     )
@@ -374,8 +405,34 @@ def item_issue(
     return item
 
 
+def _check_handover_takes_items(handover: Handover, plan: Plan) -> None:
+    if handover.plan_id != plan.pk:
+        raise ValidationError({"handover": _("This hand-over belongs to another plan.")})
+    if handover.status == Handover.Status.CLOSED:
+        raise ValidationError({"handover": _("This hand-over is closed.")})
+
+
 def _lock_item(item: Item) -> Item:
     return Item.objects.select_for_update().select_related("quota", "pledge").get(pk=item.pk)
+
+
+@transaction.atomic
+def item_confirm(
+    *, item: Item, issued_on: datetime.date, number: str = "", actor: User | None
+) -> Item:
+    """Mark a reserved card or book issued (printed and ready to give)."""
+    item = _lock_item(item)
+    if item.status != Item.Status.RESERVED:
+        raise ValidationError(
+            _("Only a reserved item can be marked issued; this one is “%(status)s”.")
+            % {"status": item.get_status_display()}
+        )
+    item.status = Item.Status.ISSUED
+    item.issued_on = issued_on
+    item.number = number or item.number
+    item.full_clean(exclude=["beneficiary", "quota", "pledge", "plan", "handover"])
+    item.save()
+    return item
 
 
 @transaction.atomic
@@ -390,9 +447,10 @@ def item_deliver(
 ) -> Item:
     """Record that the person received the card or book."""
     item = _lock_item(item)
-    if item.status not in (Item.Status.RESERVED, Item.Status.ISSUED):
+    if item.status != Item.Status.ISSUED:
         raise ValidationError(
-            _("A %(status)s item cannot be delivered.") % {"status": item.get_status_display()}
+            _("Only an issued item can be delivered; this one is “%(status)s”.")
+            % {"status": item.get_status_display()}
         )
     if delivered_on < item.issued_on:
         raise ValidationError(
@@ -402,8 +460,7 @@ def item_deliver(
             }
         )
     if handover is not None:
-        if handover.plan_id != item.plan_id:
-            raise ValidationError({"handover": _("This hand-over belongs to another plan.")})
+        _check_handover_takes_items(handover, item.plan)
         item.handover = handover
     item.status = Item.Status.DELIVERED
     item.delivered_on = delivered_on

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from distributions.models import Item, Plan, Quota
+from distributions.models import Handover, Item, Plan, Quota
 from distributions.services import (
     BookDetails,
     CardDetails,
@@ -12,9 +12,12 @@ from distributions.services import (
     book_value,
     card_end,
     card_value,
+    handover_save,
     item_cancel,
+    item_confirm,
     item_deliver,
     item_issue,
+    plan_save,
     quota_delete,
     quota_set,
 )
@@ -259,7 +262,7 @@ def test_delivering_at_the_ceremony_and_later(plan, lao_cai_city):
     )
     quota.refresh_from_db()
     assert (quota.cards_used, quota.cards_delivered) == (2, 2)
-    with pytest.raises(ValidationError, match="cannot be delivered"):
+    with pytest.raises(ValidationError, match="Only an issued item can be delivered"):
         item_deliver(item=later, delivered_on=JAN_2024, method="post", actor=None)
     # A return gives the place back and keeps the story.
     item_cancel(item=later, reason="Đã có thẻ khác", returned=True, actor=None)
@@ -295,3 +298,38 @@ def test_quota_counters_match_the_items_they_count(plan, lao_cai_city):
     counted = Item.objects.filter(quota=quota, status__in=Item.COUNTED)
     assert quota.cards_used == counted.filter(kind="card").count() == 3
     assert quota.books_used == counted.filter(kind="book").count() == 1
+
+
+def test_a_reserved_item_holds_its_place_until_it_is_issued_then_delivered(plan, lao_cai_city):
+    quota = make_quota(plan, lao_cai_city, 1, 0)
+    reserved = issue(quota, make_pledge(plan), reserved=True)
+    assert reserved.status == Item.Status.RESERVED
+    with pytest.raises(QuotaExhausted):
+        issue(quota, make_pledge(plan))
+    with pytest.raises(ValidationError, match="Only an issued item"):
+        item_deliver(item=reserved, delivered_on=JAN_2024, method="commune", actor=None)
+    issued = item_confirm(item=reserved, issued_on=JAN_2024, number="GD4101012345678", actor=None)
+    assert (issued.status, issued.number) == (Item.Status.ISSUED, "GD4101012345678")
+    delivered = item_deliver(item=issued, delivered_on=JAN_2024, method="commune", actor=None)
+    assert delivered.status == Item.Status.DELIVERED
+
+
+def test_a_plan_moves_forward_only(plan):
+    plan.status = Plan.Status.CLOSED
+    plan_save(plan=plan, actor=None)
+    plan.status = Plan.Status.ACTIVE
+    with pytest.raises(ValidationError, match="cannot go from"):
+        plan_save(plan=plan, actor=None)
+
+
+def test_a_closed_hand_over_takes_no_more_items(plan, lao_cai_city):
+    quota = make_quota(plan, lao_cai_city, 10, 0)
+    pledge = make_pledge(plan)
+    event = make_handover(plan)
+    event.status = Handover.Status.CLOSED
+    handover_save(handover=event, actor=None)
+    with pytest.raises(ValidationError, match="closed"):
+        issue(quota, pledge, handover=event)
+    event.status = Handover.Status.HELD
+    with pytest.raises(ValidationError, match="cannot go from"):
+        handover_save(handover=event, actor=None)

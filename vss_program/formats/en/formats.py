@@ -8,3 +8,4 @@ DATETIME_INPUT_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 FIRST_DAY_OF_WEEK = 1
+NUMBER_GROUPING = 3
