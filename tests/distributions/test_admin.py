@@ -337,3 +337,19 @@ def test_dates_and_amounts_are_written_the_way_each_language_reads_them(
     content = page.content.decode()
     assert date in content
     assert money in content
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("vi", ["Chọn người được trao tặng để thay đổi", "Diện đối tượng", "đã có thẻ BHYT"]),
+        ("en", ["Select recipient to change", "Hardship category", "has a health-insurance card"]),
+    ],
+)
+def test_the_recipient_list_speaks_the_users_language(admin_client, language, expected):
+    make_beneficiary(full_name="Lương Thị Trúc")
+    content = admin_client.get(
+        changelist("beneficiaries.beneficiary"), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    for text in expected:
+        assert text in content

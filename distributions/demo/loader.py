@@ -1,71 +1,45 @@
-"""Demo data: the Lào Cai hand-over of 16 January 2024, as VSS reported it on 19/01/2024.
-
-From the article ("VSS Extends Care to People Facing Hardships in Lao Cai
-Province"): plan 4033/KH-BHXH signed on 29/11/2023 by the VSS Director General;
-seven sponsors; 600 health-insurance cards and 50 social-insurance books for
-Lào Cai City; 45 cards and 10 books handed over in Hợp Thành commune on
-16/01/2024 by Deputy General Director Đào Việt Ánh with Vice Chairman Ngô Vũ
-Quốc of the city; the other 555 cards and 40 books left to the Lào Cai
-provincial social-security office; Ms Lương Thị Trúc of Hợp Thành among the
-recipients.
-
-Made up, because the article does not say:
-
-- how the sponsors split the cost: the five banks 100 cards and 10 books each,
-  PVI and Vietnam Post 50 cards each; pledged on 10/01/2024 and paid in full on
-  15/01/2024;
-- every recipient but Lương Thị Trúc's name, sex and commune (names, birth
-  years, ethnic groups, categories and personal ID numbers are drawn from a
-  fixed seed; the IDs only pass the model's checks), and which sponsor pays for
-  whose card;
-- the whole Hà Giang part (a quota, two pledges and a hand-over in Lũng Cú),
-  added so that filters and totals span two provinces.
-
-Cards run 12 months from the day they are issued; books pay 12 months at the
-lowest income.  Everything goes through the services, as a user's input would.
-Running the loader again creates nothing: records are looked up by their
-natural keys first.
-"""
+"""The loader: finds or creates each record through its service, in the story's order."""
 
 import datetime
 import random
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass
 
 from django.db import transaction
 
 from accounts.models import User
 from beneficiaries.models import Beneficiary, current_communes
 from beneficiaries.services import beneficiary_save
-from reference.ethnic_groups import EthnicGroup
-from reference.models import AdminUnit, Rate, UnitLevel, UnitType
-from reference.selectors import rate_on
+from reference.models import AdminUnit, UnitLevel
 from reference.text import normalize
 from sponsors.models import Sponsor
 
-from .models import Handover, Item, Plan, Pledge, Quota
-from .services import (
+from ..models import Handover, Item, Plan, Pledge, Quota
+from ..services import (
     BookDetails,
     CardDetails,
-    book_value,
-    card_value,
     handover_save,
     item_deliver,
     item_issue,
+    item_value,
     plan_save,
     pledge_save,
     quota_set,
 )
+from .people import ADULTS, WORKING_AGE, PeopleMaker, Person
+from .records import (
+    HA_GIANG_DAY,
+    HA_GIANG_PLEDGES,
+    LAO_CAI_DAY,
+    LAO_CAI_PLEDGES,
+    PLAN_NUMBER,
+    PLEDGED_ON,
+    RECEIVED_ON,
+    SPONSORS,
+    PledgeData,
+)
 
 SEED = 4033
-PLAN_NUMBER = "4033/KH-BHXH"
 BOOK_MONTHS = 12
-PLEDGED_ON = datetime.date(2024, 1, 10)
-RECEIVED_ON = datetime.date(2024, 1, 15)
-LAO_CAI_DAY = datetime.date(2024, 1, 16)
-HA_GIANG_DAY = datetime.date(2024, 1, 18)
-DEMO_NOTE = "Dữ liệu mẫu: người giả định, không có thật."
-ADULTS = (1950, 2004)
-WORKING_AGE = (1966, 2004)  # voluntary social insurance is for people who can still pay in
 
 
 class ReferenceDataMissing(LookupError):
@@ -92,259 +66,6 @@ class DemoReport:
 
 
 @dataclass(frozen=True)
-class _SponsorData:
-    short_name: str
-    name_vi: str
-    name_en: str
-    kind: str
-    tax_code: str = ""
-
-
-# Tax codes only where the published code is certain; PVI's is left blank
-# because the article does not say which PVI company gave.
-SPONSORS = (
-    _SponsorData(
-        "Agribank",
-        "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam",
-        "Vietnam Bank for Agriculture and Rural Development",
-        Sponsor.Kind.BANK,
-        "0100686174",
-    ),
-    _SponsorData(
-        "BIDV",
-        "Ngân hàng Thương mại Cổ phần Đầu tư và Phát triển Việt Nam",
-        "Joint Stock Commercial Bank for Investment and Development of Vietnam",
-        Sponsor.Kind.BANK,
-        "0100150619",
-    ),
-    _SponsorData(
-        "Vietcombank",
-        "Ngân hàng Thương mại Cổ phần Ngoại thương Việt Nam",
-        "Joint Stock Commercial Bank for Foreign Trade of Vietnam",
-        Sponsor.Kind.BANK,
-        "0100112437",
-    ),
-    _SponsorData(
-        "VietinBank",
-        "Ngân hàng Thương mại Cổ phần Công Thương Việt Nam",
-        "Vietnam Joint Stock Commercial Bank for Industry and Trade",
-        Sponsor.Kind.BANK,
-        "0100111948",
-    ),
-    _SponsorData(
-        "MB",
-        "Ngân hàng Thương mại Cổ phần Quân đội",
-        "Military Commercial Joint Stock Bank",
-        Sponsor.Kind.BANK,
-        "0100283873",
-    ),
-    _SponsorData(
-        "PVI",
-        "Tổng Công ty Bảo hiểm PVI",
-        "PVI Insurance Corporation",
-        Sponsor.Kind.INSURER,
-    ),
-    _SponsorData(
-        "Vietnam Post",
-        "Tổng công ty Bưu điện Việt Nam",
-        "Vietnam Post Corporation",
-        Sponsor.Kind.STATE_ENTERPRISE,
-        "0102595740",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class _PledgeData:
-    sponsor: str
-    cards: int
-    books: int
-    received: bool = True
-
-
-LAO_CAI_PLEDGES = (
-    *(
-        _PledgeData(bank, 100, 10)
-        for bank in ("Agribank", "BIDV", "Vietcombank", "VietinBank", "MB")
-    ),
-    _PledgeData("PVI", 50, 0),
-    _PledgeData("Vietnam Post", 50, 0),
-)
-# BIDV has not paid yet: a pledge with nothing received is something to show.
-HA_GIANG_PLEDGES = (_PledgeData("Agribank", 100, 10), _PledgeData("BIDV", 100, 10, received=False))
-
-
-# -- synthetic people ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Names:
-    family: tuple[str, ...]
-    male_middle: tuple[str, ...]
-    male_given: tuple[str, ...]
-    female_given: tuple[str, ...]
-
-
-_LOWLAND_MALE = ("Hùng", "Dũng", "Minh", "Tuấn", "Hải", "Sơn", "Thắng", "Toàn", "Cường", "Bình")
-_LOWLAND_FEMALE = ("Lan", "Hoa", "Mai", "Dung", "Hương", "Thu", "Linh", "Hằng", "Nga", "Yến")
-_NAMES = {
-    EthnicGroup.KINH: _Names(
-        ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ"),
-        ("Văn", "Đức"),
-        _LOWLAND_MALE,
-        _LOWLAND_FEMALE,
-    ),
-    EthnicGroup.TAY: _Names(
-        ("Hoàng", "Nông", "Lương", "Hà", "Ma", "Lục"), ("Văn",), _LOWLAND_MALE, _LOWLAND_FEMALE
-    ),
-    EthnicGroup.NUNG: _Names(
-        ("Nông", "Hoàng", "Lục", "Vi", "Sầm"), ("Văn", "Đức"), _LOWLAND_MALE, _LOWLAND_FEMALE
-    ),
-    EthnicGroup.GIAY: _Names(
-        ("Lò", "Vàng", "Hoàng", "Lương"), ("Văn",), _LOWLAND_MALE, _LOWLAND_FEMALE
-    ),
-    EthnicGroup.MONG: _Names(
-        ("Giàng", "Vàng", "Sùng", "Thào", "Lý", "Hầu"),
-        ("Seo", "A"),
-        ("Páo", "Chứ", "Sử", "Lử", "Dơ", "Phừ", "Chinh", "Sính", "Pả"),
-        ("Mỷ", "Dợ", "Sai", "Chía", "Súa", "Dính", "Mai", "Pàng"),
-    ),
-    EthnicGroup.DAO: _Names(
-        ("Lý", "Triệu", "Bàn", "Tẩn", "Phàn", "Chảo"),
-        ("Văn",),
-        ("Chài", "Phin", "Quẩy", "Vần", "Tá", "Lở", "Sành"),
-        ("Mẩy", "Xuân", "Chạn", "Mây", "Sảy", "Nhất"),
-    ),
-}
-# Rough shares of the groups among people in hardship in the north-west mountains.
-_GROUP_WEIGHTS = {
-    EthnicGroup.KINH: 30,
-    EthnicGroup.MONG: 25,
-    EthnicGroup.TAY: 15,
-    EthnicGroup.DAO: 15,
-    EthnicGroup.GIAY: 8,
-    EthnicGroup.NUNG: 7,
-}
-_CATEGORY_WEIGHTS = {
-    Beneficiary.Category.POOR: 30,
-    Beneficiary.Category.NEAR_POOR: 25,
-    Beneficiary.Category.OUT_OF_POVERTY: 10,
-    Beneficiary.Category.ETHNIC_MINORITY: 20,
-    Beneficiary.Category.AVERAGE_LIVING: 10,
-    Beneficiary.Category.OTHER: 5,
-}
-_CONSENT_WEIGHTS = {
-    Beneficiary.ConsentMethod.SIGNED: 70,
-    Beneficiary.ConsentMethod.THUMBPRINT: 25,
-    Beneficiary.ConsentMethod.ORAL: 5,
-}
-
-
-@dataclass(frozen=True)
-class _Person:
-    full_name: str
-    sex: str
-    birth_year: int
-    commune: AdminUnit
-    category: str
-    consent_on: datetime.date
-    consent_method: str
-    birth_date: datetime.date | None = None
-    ethnic_group: str = ""
-    personal_id: str | None = None
-    address_line: str = ""
-    notes: str = DEMO_NOTE
-
-    @property
-    def key(self) -> tuple:
-        """Return what finds this person again: the ID, else name, birth year and commune."""
-        return (self.personal_id,) if self.personal_id else self.name_key
-
-    @property
-    def name_key(self) -> tuple:
-        return (self.full_name, self.birth_year, self.commune.pk)
-
-
-def _pick(rng: random.Random, weights: dict) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
-
-
-@dataclass
-class _PeopleMaker:
-    """Draws plausible people from a seeded generator, never the same one twice."""
-
-    rng: random.Random
-    taken_keys: set[tuple] = field(default_factory=set)
-    taken_ids: set[str] = field(default_factory=set)
-
-    def reserve(self, person: _Person) -> _Person:
-        self.taken_keys.add(person.name_key)
-        return person
-
-    def person(
-        self,
-        commune: AdminUnit,
-        *,
-        id_province: str,
-        consent_before: datetime.date,
-        born: tuple[int, int],
-    ) -> _Person:
-        rng = self.rng
-        while True:
-            group = _pick(rng, _GROUP_WEIGHTS)
-            names = _NAMES[group]
-            sex = rng.choice(Beneficiary.Sex.values)
-            if sex == Beneficiary.Sex.MALE:
-                middle, given = rng.choice(names.male_middle), rng.choice(names.male_given)
-            else:
-                middle, given = "Thị", rng.choice(names.female_given)
-            full_name = f"{rng.choice(names.family)} {middle} {given}"
-            birth_year = rng.randint(*born)
-            if (full_name, birth_year, commune.pk) not in self.taken_keys:
-                break
-
-        birth_date = None
-        if rng.random() < 0.5:  # many older people know only their birth year
-            birth_date = datetime.date(birth_year, 1, 1) + datetime.timedelta(
-                days=rng.randrange(365)
-            )
-        category = _pick(rng, _CATEGORY_WEIGHTS)
-        if group == EthnicGroup.KINH and category == Beneficiary.Category.ETHNIC_MINORITY:
-            category = Beneficiary.Category.POOR
-        personal_id = None
-        if rng.random() < 0.6:
-            personal_id = self._personal_id(id_province, birth_year, sex == Beneficiary.Sex.FEMALE)
-        place = "Tổ" if commune.unit_type == UnitType.WARD else "Thôn"
-        return self.reserve(
-            _Person(
-                full_name=full_name,
-                sex=sex,
-                birth_year=birth_year,
-                birth_date=birth_date,
-                ethnic_group=group,
-                category=category,
-                personal_id=personal_id,
-                commune=commune,
-                address_line=f"{place} {rng.randint(1, 15)}",
-                consent_on=consent_before - datetime.timedelta(days=rng.randint(3, 20)),
-                consent_method=_pick(rng, _CONSENT_WEIGHTS),
-            )
-        )
-
-    def _personal_id(self, province: str, birth_year: int, is_female: bool) -> str:
-        """Return a 12-digit ID whose 4th to 6th digits agree with the sex and birth year."""
-        century_sex = (birth_year // 100 - 19) * 2 + is_female
-        while True:
-            number = f"{province}{century_sex}{birth_year % 100:02d}{self.rng.randrange(10**6):06d}"
-            if number not in self.taken_ids:
-                self.taken_ids.add(number)
-                return number
-
-
-# -- gifts ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
 class _Delivery:
     on: datetime.date
     method: str
@@ -353,33 +74,18 @@ class _Delivery:
 
 @dataclass(frozen=True)
 class _Gift:
-    person: _Person
+    person: Person
     kind: str
     issued_on: datetime.date
     handover: Handover | None = None
     delivery: _Delivery | None = None
 
 
-def _values(gifts: list[_Gift]) -> list[int]:
-    """Return what each gift is worth, as item_issue will compute it."""
-    cache: dict[tuple, int] = {}
-    values = []
-    for gift in gifts:
-        if gift.kind == Item.Kind.CARD:
-            key = (gift.kind, gift.issued_on)
-            if key not in cache:
-                cache[key] = card_value(valid_from=gift.issued_on)
-        else:
-            key = (gift.kind, gift.issued_on, gift.person.category)
-            if key not in cache:
-                cache[key] = book_value(
-                    issued_on=gift.issued_on,
-                    months=BOOK_MONTHS,
-                    income_base=int(rate_on(Rate.Kind.VSI_MINIMUM_INCOME, gift.issued_on)),
-                    category=gift.person.category,
-                )
-        values.append(cache[key])
-    return values
+def _details(kind: str, issued_on: datetime.date) -> CardDetails | BookDetails:
+    """Return the details of every demo card (12 months) or book (12 months, lowest income)."""
+    if kind == Item.Kind.CARD:
+        return CardDetails(valid_from=issued_on)
+    return BookDetails(months_paid=BOOK_MONTHS)
 
 
 class _Loader:
@@ -387,7 +93,8 @@ class _Loader:
         self.actor = actor
         self.report = DemoReport()
         self.rng = random.Random(SEED)
-        self.people = _PeopleMaker(self.rng)
+        self.people = PeopleMaker(self.rng)
+        self.values: dict[tuple, int] = {}
 
     # -- look-ups ---------------------------------------------------------------
 
@@ -416,6 +123,19 @@ class _Loader:
                 current_communes(), code__in=old_codes.values("code")
             ).order_by("code")
         )
+
+    def value(self, kind: str, issued_on: datetime.date, category: str) -> int:
+        """Return what a demo card or book is worth, as item_issue will compute it.
+
+        Remembered: each new one reads two or three rates, and 820 gifts share a
+        handful of values.
+        """
+        key = (kind, issued_on, category)
+        if key not in self.values:
+            self.values[key] = item_value(
+                details=_details(kind, issued_on), issued_on=issued_on, category=category
+            )
+        return self.values[key]
 
     # -- records ------------------------------------------------------------------
 
@@ -487,8 +207,7 @@ class _Loader:
                 status=Handover.Status.HELD,
                 notes=notes,
             )
-            handover = handover_save(handover=handover, actor=self.actor)
-            handover.sponsors_present.set(sponsors)
+            handover = handover_save(handover=handover, sponsors=sponsors, actor=self.actor)
             self.report.handovers += 1
         return handover
 
@@ -496,7 +215,7 @@ class _Loader:
         self,
         plan: Plan,
         quota: Quota,
-        pledges: tuple[_PledgeData, ...],
+        pledges: tuple[PledgeData, ...],
         sponsors: dict[str, Sponsor],
         gifts: list[_Gift],
     ) -> None:
@@ -505,7 +224,7 @@ class _Loader:
         Each pledge promises the value of what it pays for, so that what sponsors
         pledged and what their items are worth agree to the dong.
         """
-        values = _values(gifts)
+        values = [self.value(gift.kind, gift.issued_on, gift.person.category) for gift in gifts]
         slots = {
             kind: [data.sponsor for data in pledges for _ in range(getattr(data, f"{kind}s"))]
             for kind in Item.Kind.values
@@ -515,24 +234,19 @@ class _Loader:
         payers = [slots[gift.kind].pop() for gift in gifts]
 
         saved_pledges = {}
+        day = gifts[0].issued_on
         for data in pledges:
             paid = [
                 value for payer, value in zip(payers, values, strict=True) if payer == data.sponsor
             ]
             # Places the pledge funds but nobody has taken yet, at the price of a card
             # or a book (for the "other" category) issued with the first gift.
-            unused = {kind: slots[kind].count(data.sponsor) for kind in slots}
-            day = gifts[0].issued_on
-            amount = sum(paid) + unused[Item.Kind.CARD] * card_value(valid_from=day)
-            if unused[Item.Kind.BOOK]:
-                amount += unused[Item.Kind.BOOK] * book_value(
-                    issued_on=day,
-                    months=BOOK_MONTHS,
-                    income_base=int(rate_on(Rate.Kind.VSI_MINIMUM_INCOME, day)),
-                    category=Beneficiary.Category.OTHER,
-                )
+            unused = sum(
+                slots[kind].count(data.sponsor) * self.value(kind, day, Beneficiary.Category.OTHER)
+                for kind in slots
+            )
             saved_pledges[data.sponsor] = self.pledge(
-                plan, sponsors[data.sponsor], quota.unit, data, amount
+                plan, sponsors[data.sponsor], quota.unit, data, sum(paid) + unused
             )
 
         recipients = self.recipients([gift.person for gift in gifts])
@@ -547,16 +261,11 @@ class _Loader:
             recipient = recipients[gift.person.key]
             if (recipient.pk, gift.kind) in held:
                 continue
-            details = (
-                CardDetails(valid_from=gift.issued_on)
-                if gift.kind == Item.Kind.CARD
-                else BookDetails(months_paid=BOOK_MONTHS)
-            )
             item = item_issue(
                 beneficiary=recipient,
                 quota=quota,
                 pledge=saved_pledges[payer],
-                details=details,
+                details=_details(gift.kind, gift.issued_on),
                 issued_on=gift.issued_on,
                 handover=gift.handover,
                 actor=self.actor,
@@ -577,7 +286,7 @@ class _Loader:
                 self.report.deliveries += 1
 
     def pledge(
-        self, plan: Plan, sponsor: Sponsor, unit: AdminUnit, data: _PledgeData, amount: int
+        self, plan: Plan, sponsor: Sponsor, unit: AdminUnit, data: PledgeData, amount: int
     ) -> Pledge:
         pledge = Pledge.objects.filter(plan=plan, sponsor=sponsor, unit=unit).first()
         if pledge is None:
@@ -597,7 +306,7 @@ class _Loader:
             self.report.pledges += 1
         return pledge
 
-    def recipients(self, people: list[_Person]) -> dict[tuple, Beneficiary]:
+    def recipients(self, people: list[Person]) -> dict[tuple, Beneficiary]:
         """Return the recipient of each person's key, creating those not recorded yet.
 
         Two queries find those already there; each new one goes through
@@ -681,7 +390,7 @@ class _Loader:
             sponsors=list(sponsors.values()),
         )
         truc = self.people.reserve(
-            _Person(
+            Person(
                 full_name=normalize("Lương Thị Trúc"),
                 sex=Beneficiary.Sex.FEMALE,
                 birth_year=1975,
