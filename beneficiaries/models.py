@@ -121,11 +121,21 @@ class Beneficiary(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set by beneficiary_anonymise: the personal data are gone and the record is
+    # kept only for the counts and amounts of its cards and books.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
         ordering = ["search_name", "pk"]
+        permissions = [
+            (
+                "view_personal_data",
+                _("Can see personal ID numbers, ethnicity and hardship category"),
+            ),
+            ("anonymise_beneficiary", _("Can anonymise recipients")),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="beneficiary_personal_id_digits",
@@ -165,9 +175,19 @@ class Beneficiary(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
     def masked_personal_id(self) -> str:
         """Return the ID as ********1234, as lists and minutes show it."""
         return f"{'*' * 8}{self.personal_id[-4:]}" if self.personal_id else ""
+
+    @property
+    def masked_social_insurance_number(self) -> str:
+        """Return the social-insurance number as ******7890."""
+        number = self.social_insurance_number
+        return f"{'*' * 6}{number[-4:]}" if number else ""
 
     def clean(self) -> None:
         self.full_name = normalize(self.full_name)

@@ -1,4 +1,8 @@
+import datetime
+from typing import Any
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from reference.text import fold
 
@@ -6,7 +10,10 @@ from .models import Beneficiary
 
 
 def beneficiary_possible_duplicates(beneficiary: Beneficiary) -> QuerySet[Beneficiary]:
-    """Return other people with the same folded name, birth and commune (one indexed query)."""
+    """Return other people with the same folded name, birth and commune (one indexed query).
+
+    Anonymised recipients are left out: they are nobody any more.
+    """
     same_birth = Q(birth_year=beneficiary.birth_year)
     if beneficiary.birth_date:
         # A full date differs from another full date; a year alone may be either.
@@ -16,7 +23,47 @@ def beneficiary_possible_duplicates(beneficiary: Beneficiary) -> QuerySet[Benefi
             same_birth,
             search_name=fold(beneficiary.full_name),
             commune_id=beneficiary.commune_id,
+            anonymised_at__isnull=True,
         )
         .exclude(pk=beneficiary.pk)
         .order_by("pk")
     )
+
+
+# Stored only to search by; the person's data are in the other fields.
+_NOT_EXPORTED = {"search_name"}
+_CONSENT = ["consent_on", "consent_method", "consent_recorded_by"]
+
+
+def _exported(person: Beneficiary, field) -> Any:
+    """Return one field's value as JSON can hold it: labels with codes, units by name."""
+    value = getattr(person, field.name)
+    if value is None or value == "":
+        return value
+    if field.is_relation:
+        if field.name == "consent_recorded_by":
+            return value.get_full_name() or value.get_username()
+        return {"code": value.code, "name": value.name}
+    if field.choices:
+        return {"code": value, "label": str(getattr(person, f"get_{field.name}_display")())}
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def beneficiary_personal_data(beneficiary: Beneficiary) -> dict[str, Any]:
+    """Return everything held about a recipient, unmasked, for the person's access request.
+
+    Every stored field of the recipient (a field added later is exported too)
+    and the consent record; the admin adds their cards and books.  One query.
+    """
+    person = Beneficiary.objects.select_related("commune", "province", "consent_recorded_by").get(
+        pk=beneficiary.pk
+    )
+    fields = [f for f in Beneficiary._meta.concrete_fields if f.name not in _NOT_EXPORTED]
+    return {
+        "recipient": {f.name: _exported(person, f) for f in fields if f.name not in _CONSENT},
+        "consent": {f.name: _exported(person, f) for f in fields if f.name in _CONSENT},
+    }

@@ -1,9 +1,35 @@
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.services import beneficiary_history_anonymise
 
 from .models import Beneficiary
 from .selectors import beneficiary_possible_duplicates
+
+# What an anonymised recipient is called: data, the same in every language.
+ANONYMOUS_NAME = "Ẩn danh #{pk}"
+
+
+def _refuse_anonymised(beneficiary: Beneficiary) -> None:
+    """Raise ValidationError when the stored recipient has been anonymised (locks its row)."""
+    if beneficiary.pk is None:
+        return
+    stored = (
+        Beneficiary.objects.select_for_update()
+        .filter(pk=beneficiary.pk)
+        .values_list("anonymised_at", flat=True)
+        .first()
+    )
+    if stored is not None:
+        raise ValidationError(
+            _("This recipient has been anonymised: the record can no longer be changed."),
+            code="anonymised",
+        )
 
 
 @transaction.atomic
@@ -13,10 +39,60 @@ def beneficiary_save(
     """Validate and save a recipient; return it with the people it may duplicate.
 
     A possible duplicate (same name, year or date of birth and commune) is a
-    warning, not an error: two people may share all three.
+    warning, not an error: two people may share all three.  An anonymised
+    recipient is refused (ValidationError): its personal data never come back.
     """
+    _refuse_anonymised(beneficiary)
     beneficiary.full_clean()
     if beneficiary.consent_on and beneficiary.consent_recorded_by_id is None:
         beneficiary.consent_recorded_by = actor
     beneficiary.save()
     return beneficiary, list(beneficiary_possible_duplicates(beneficiary))
+
+
+# What anonymisation blanks, here and in the audit trail's past snapshots.
+ANONYMISED_FIELDS = [
+    "full_name",
+    "search_name",
+    "birth_date",
+    "personal_id",
+    "social_insurance_number",
+    "phone",
+    "address_line",
+    "household_key",
+    "notes",
+    "ethnic_group",
+]
+
+
+@transaction.atomic
+def beneficiary_anonymise(*, beneficiary: Beneficiary, actor: User | None) -> Beneficiary:
+    """Remove a recipient's personal data for good; return the anonymised recipient.
+
+    Kept, so that counts and amounts stay right: the commune and province,
+    the year of birth and sex (totals by age group), the hardship category,
+    the consent record (proof that the data were held lawfully) and every
+    card and book.  Already anonymised: returned unchanged.  The change itself
+    is recorded by the audit trail's triggers, with the request's user.
+    """
+    person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    if person.anonymised_at is not None:
+        return person
+    person.full_name = ANONYMOUS_NAME.format(pk=person.pk)
+    person.birth_date = None
+    person.personal_id = None
+    person.social_insurance_number = None
+    person.phone = ""
+    person.address_line = ""
+    person.household_key = ""
+    person.notes = ""
+    person.ethnic_group = ""
+    person.anonymised_at = timezone.now()
+    person.save()
+    # The audit trail's earlier snapshots would otherwise keep what was removed.
+    beneficiary_history_anonymise(beneficiary=person, fields=ANONYMISED_FIELDS)
+    # The admin's history names the object as it was: it names the person no more.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Beneficiary), object_id=str(person.pk)
+    ).update(object_repr=str(person))
+    return person

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin import ScopedAdminMixin
 from beneficiaries.admin import BeneficiaryAdmin
 from beneficiaries.models import Beneficiary
 from reference.text import fold
@@ -26,6 +27,7 @@ from .forms import (
 )
 from .minutes import minutes_page, minutes_xlsx
 from .models import Handover, Item, Plan, Pledge, Quota
+from .selectors import beneficiary_items_data
 from .services import (
     handover_save,
     item_cancel,
@@ -59,7 +61,7 @@ def _progress(*figures: int) -> str:
 # -- plans and quotas -------------------------------------------------------
 
 
-class QuotaInline(admin.TabularInline):
+class QuotaInline(ScopedAdminMixin, admin.TabularInline):
     model = Quota
     form = QuotaForm
     fields = ["unit", "cards", "books", "split", "progress"]
@@ -89,7 +91,7 @@ class QuotaInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(RecordKeepingDeleteMixin, admin.ModelAdmin):
+class PlanAdmin(ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["number", "title", "issuing_body", ("signed_on", "signed_by")]}),
         (
@@ -141,19 +143,28 @@ class PlanAdmin(RecordKeepingDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Quota)
-class QuotaAdmin(admin.ModelAdmin):
-    """Quotas are edited on their plan's page; this list serves search and autocomplete."""
+class QuotaAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Quotas of one's area, e.g. a province's quota split among its communes."""
 
-    list_display = ["unit", "plan", "cards", "books", "cards_used", "books_used"]
+    form = QuotaForm
+    fields = ["plan", "unit", "cards", "books"]
+    list_display = ["unit", "plan", "cards", "books", "cards_used", "books_used", "parent"]
     list_filter = ["plan"]
     search_fields = ["unit__search_name", "unit__code", "plan__number"]
-    list_select_related = ["unit", "plan"]
+    list_select_related = ["unit", "plan", "parent__unit"]
+    autocomplete_fields = ["unit"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        # A quota stays with its plan and unit; only its numbers change.
+        return ["plan", "unit"] if obj is not None else []
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # quota_set wrote it while the form was checked
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -162,7 +173,7 @@ class QuotaAdmin(admin.ModelAdmin):
 # -- sponsors and pledges ---------------------------------------------------
 
 
-class PledgeInline(admin.StackedInline):
+class PledgeInline(ScopedAdminMixin, admin.StackedInline):
     model = Pledge
     fields = [
         ("plan", "unit"),
@@ -204,7 +215,7 @@ class SponsorWithPledgesAdmin(RecordKeepingDeleteMixin, SponsorAdmin):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(admin.ModelAdmin):
+class PledgeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Pledges are edited on their sponsor's page; this list serves search and autocomplete."""
 
     list_display = [
@@ -218,7 +229,8 @@ class PledgeAdmin(admin.ModelAdmin):
         "amount_pledged_vnd",
         "amount_received_vnd",
     ]
-    list_filter = ["plan", "sponsor"]
+    # Only the sponsors of the pledges the user may see: no other names leak.
+    list_filter = ["plan", ("sponsor", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sponsor__short_name", "sponsor__name_vi", "plan__number"]
     list_select_related = ["sponsor", "plan", "unit"]
 
@@ -243,7 +255,7 @@ class PledgeAdmin(admin.ModelAdmin):
 # -- hand-overs ---------------------------------------------------------------
 
 
-class HandoverItemInline(admin.TabularInline):
+class HandoverItemInline(ScopedAdminMixin, admin.TabularInline):
     model = Item
     fields = ["kind", "beneficiary", "number", "status", "delivered_on", "pledge"]
     readonly_fields = fields
@@ -256,7 +268,7 @@ class HandoverItemInline(admin.TabularInline):
 
 
 @admin.register(Handover)
-class HandoverAdmin(RecordKeepingDeleteMixin, admin.ModelAdmin):
+class HandoverAdmin(ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["plan", "title", ("held_on", "place"), "status"]}),
         (_("Who was there"), {"fields": ["officials_present", "sponsors_present"]}),
@@ -326,10 +338,10 @@ class HandoverAdmin(RecordKeepingDeleteMixin, admin.ModelAdmin):
         ]
 
     def _viewable(self, request, handover_id: int) -> Handover:
-        handover = get_object_or_404(self.get_queryset(request), pk=handover_id)
-        if not self.has_view_permission(request, handover):
+        # As for the admin's own pages: no permission 403, out of scope 404.
+        if not self.has_view_permission(request):
             raise PermissionDenied
-        return handover
+        return get_object_or_404(self.get_queryset(request), pk=handover_id)
 
     def minutes_view(self, request, handover_id: int):
         return minutes_page(request, self._viewable(request, handover_id))
@@ -348,7 +360,7 @@ def _count(queryset) -> Subquery:
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "beneficiary", "plan", "quota", "pledge", "handover"]}),
         (None, {"fields": ["number", "status", "issued_on", "value_vnd"]}),
@@ -379,7 +391,13 @@ class ItemAdmin(admin.ModelAdmin):
         "delivered_on",
         "value_vnd",
     ]
-    list_filter = ["kind", "status", "plan", "delivery_method", "pledge__sponsor"]
+    list_filter = [
+        "kind",
+        "status",
+        "plan",
+        "delivery_method",
+        ("pledge__sponsor", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["beneficiary__search_name", "number"]
     list_select_related = ["beneficiary", "quota__unit", "pledge__sponsor"]
     date_hierarchy = "issued_on"
@@ -522,7 +540,7 @@ class ItemAdmin(admin.ModelAdmin):
 # -- what each recipient received, on their page ------------------------------
 
 
-class BeneficiaryItemInline(admin.TabularInline):
+class BeneficiaryItemInline(ScopedAdminMixin, admin.TabularInline):
     model = Item
     fields = ["kind", "plan", "status", "issued_on", "delivered_on", "handover"]
     readonly_fields = fields
@@ -574,3 +592,7 @@ admin.site.unregister(Beneficiary)
 class BeneficiaryWithItemsAdmin(RecordKeepingDeleteMixin, BeneficiaryAdmin):
     list_filter = [*BeneficiaryAdmin.list_filter, PlanFilter, HasCardFilter]
     inlines = [BeneficiaryItemInline]
+
+    def personal_data(self, person: Beneficiary) -> dict:
+        # An access request covers what the person received, too.
+        return super().personal_data(person) | {"cards_and_books": beneficiary_items_data(person)}

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import scoped
+
 from .models import Item, Quota
 from .services import BookDetails, CardDetails, item_issue, quota_set
 
@@ -24,7 +26,13 @@ class QuotaForm(forms.ModelForm):
 
     class Meta:
         model = Quota
-        fields = ["unit", "cards", "books"]
+        fields = ["plan", "unit", "cards", "books"]
+
+    def clean_unit(self):
+        unit = self.cleaned_data["unit"]
+        if self.instance.pk and unit != self.instance.unit:
+            raise ValidationError(_("A quota keeps its unit: add a new line for another unit."))
+        return unit
 
     def _post_clean(self):
         super()._post_clean()
@@ -33,8 +41,8 @@ class QuotaForm(forms.ModelForm):
         try:
             with transaction.atomic():
                 self.instance = quota_set(
-                    plan=self.instance.plan,
-                    unit=self.cleaned_data["unit"],
+                    plan=self.cleaned_data.get("plan") or self.instance.plan,
+                    unit=self.cleaned_data.get("unit") or self.instance.unit,
                     cards=self.cleaned_data["cards"],
                     books=self.cleaned_data["books"],
                     actor=getattr(self, "actor", None),
@@ -43,6 +51,7 @@ class QuotaForm(forms.ModelForm):
             self.add_error(None, error)
 
     def save(self, commit=True):
+        self.save_m2m = lambda: None  # a quota has no many-to-many fields
         return self.instance
 
 
@@ -147,11 +156,13 @@ class IssueForm(forms.Form):
         (_("Social-insurance book"), ["months_paid", "income_base"]),
     ]
 
-    def __init__(self, *args, actor=None, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.item: Item | None = None
         self.fields["issued_on"].initial = timezone.localdate()
+        for name in ["beneficiary", "quota", "pledge", "handover"]:
+            self.fields[name].queryset = scoped(self.fields[name].queryset, actor)
 
     def sections(self):
         """Return (title, bound fields) for each part of the form page."""

@@ -16,6 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from accounts.models import User
+from accounts.scope import scoped
+
 from .models import Handover, Item
 
 # What was handed over and not taken back: the items the minutes list.
@@ -49,20 +52,22 @@ class Minutes:
     total_value: int
 
 
-def handover_minutes(handover: Handover) -> Minutes:
+def handover_minutes(handover: Handover, viewer: User | None = None) -> Minutes:
     """Return what the minutes of ``handover`` show, in three queries.
 
     One for the event with its plan and place (the place's parents too, so that
     ``full_path`` costs nothing), one for the sponsors present, one for the items.
-    Labels (kinds, sponsor names) are in the active language.
+    Labels (kinds, sponsor names) are in the active language; with ``viewer``, only
+    the people that viewer may see are listed.
     """
     handover = (
         Handover.objects.select_related("plan", "place__parent__parent")
         .prefetch_related("sponsors_present")
         .get(pk=handover.pk)
     )
+    items = scoped(Item.objects.all(), viewer) if viewer is not None else Item.objects.all()
     items = (
-        Item.objects.filter(handover=handover, status__in=_GIVEN)
+        items.filter(handover=handover, status__in=_GIVEN)
         .select_related("beneficiary__commune")
         # The person's pk keeps the items of two namesakes apart.
         .order_by("beneficiary__search_name", "beneficiary_id", "kind", "pk")
@@ -114,7 +119,7 @@ def minutes_page(request: HttpRequest, handover: Handover) -> HttpResponse:
         request,
         "distributions/handover_minutes.html",
         {
-            "minutes": handover_minutes(handover),
+            "minutes": handover_minutes(handover, request.user),
             "xlsx_url": reverse("admin:distributions_handover_minutes_xlsx", args=[handover.pk]),
             "admin_url": reverse("admin:distributions_handover_change", args=[handover.pk]),
         },
@@ -137,7 +142,7 @@ def _columns() -> list[tuple[str, int]]:
 
 def minutes_xlsx(request: HttpRequest, handover: Handover) -> HttpResponse:
     """Return the minutes as an XLSX file, built in memory, with an empty signature column."""
-    minutes = handover_minutes(handover)
+    minutes = handover_minutes(handover, request.user)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Minutes")[:31]  # Excel's limit on sheet names

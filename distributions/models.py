@@ -76,6 +76,11 @@ class Quota(models.Model):
     unit = models.ForeignKey(
         AdminUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
     )
+    # The province of today that the record's area lies in (indexed): how
+    # access is scoped, even for units of an older edition.
+    province = models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -160,6 +165,11 @@ class Pledge(models.Model):
         verbose_name=_("for the area"),
         help_text=_("Leave empty when the pledge may fund cards and books anywhere."),
     )
+    # The province of today that the record's area lies in (indexed): how
+    # access is scoped, even for units of an older edition.
+    province = models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False, null=True
+    )
     cards = models.PositiveIntegerField(_("health-insurance cards"), default=0)
     books = models.PositiveIntegerField(_("social-insurance books"), default=0)
     amount_pledged = models.PositiveBigIntegerField(_("amount pledged (VND)"), default=0)
@@ -235,6 +245,11 @@ class Handover(models.Model):
         related_name="+",
         verbose_name=_("place"),
         help_text=_("The unit as it was on that date."),
+    )
+    # The province of today that the record's area lies in (indexed): how
+    # access is scoped, even for units of an older edition.
+    province = models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
     )
     title = models.CharField(_("title"), max_length=500)
     officials_present = models.TextField(_("officials present"), blank=True)
@@ -316,6 +331,11 @@ class Item(models.Model):
         related_name="items",
         verbose_name=_("hand-over"),
         help_text=_("Empty when the item is delivered later."),
+    )
+    # The province of today that the record's area lies in (indexed): how
+    # access is scoped, even for units of an older edition.
+    province = models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
     )
     number = models.CharField(
         _("number"), max_length=20, blank=True, help_text=_("Card code or book number.")

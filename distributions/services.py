@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.scope import scope_of
 from beneficiaries.models import Beneficiary
 from reference.models import AdminUnit, Rate
 from reference.selectors import edition_in_force_on, rate_on
@@ -30,6 +31,30 @@ from .models import Handover, Item, Plan, Pledge, Quota
 
 class QuotaExhausted(ValidationError):
     """A quota or a pledge has no place left: a conflict, not bad input."""
+
+
+class OutOfScope(ValidationError):
+    """The record lies outside the areas the actor works for."""
+
+
+def _require_scope(actor: User | None, **records) -> None:
+    """Refuse records outside the actor's areas (None: the system itself, e.g. a command).
+
+    The admin offers only records in scope; this holds the rule for every
+    other caller too (API, importers).
+    """
+    if actor is None:
+        return
+    scope = scope_of(actor)
+    for field, record in records.items():
+        if record is None:
+            continue
+        if isinstance(record, AdminUnit):
+            allowed = scope.allows_unit(record)
+        else:
+            allowed = scope.filter(type(record).objects.filter(pk=record.pk)).exists()
+        if not allowed:
+            raise OutOfScope({field: _("This lies outside the areas you work for.")})
 
 
 # -- values ----------------------------------------------------------------
@@ -99,6 +124,7 @@ def quota_set(*, plan: Plan, unit: AdminUnit, cards: int, books: int, actor: Use
     that quota's share; a top-level quota takes them from the plan's targets.
     Raises ValidationError when the numbers do not fit.
     """
+    _require_scope(actor, unit=unit)
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     if plan.status == Plan.Status.CLOSED:
         raise ValidationError(_("Plan %(plan)s is closed.") % {"plan": plan})
@@ -117,7 +143,16 @@ def quota_set(*, plan: Plan, unit: AdminUnit, cards: int, books: int, actor: Use
                 )
                 % {"unit": unit}
             )
-        quota = Quota(plan=plan, unit=unit, parent=_nearest_quota_above(plan, unit))
+        quota = Quota(
+            plan=plan,
+            unit=unit,
+            parent=_nearest_quota_above(plan, unit),
+            province_id=unit.current_province_id,
+        )
+    if quota.parent_id is None and actor is not None and not scope_of(actor).everything:
+        raise ValidationError(
+            _("The national office sets the quotas of the plan; in your area you split them.")
+        )
     if cards < quota.cards_split + quota.cards_used or books < quota.books_split + quota.books_used:
         raise ValidationError(
             _(
@@ -241,6 +276,7 @@ def pledge_save(*, pledge: Pledge, actor: User | None) -> Pledge:
         funded = Pledge.objects.select_for_update().get(pk=pledge.pk)
         pledge.cards_funded, pledge.books_funded = funded.cards_funded, funded.books_funded
         pledge.value_funded = funded.value_funded
+    pledge.province_id = pledge.unit.current_province_id if pledge.unit_id else None
     pledge.full_clean()
     pledge.save()
     return pledge
@@ -254,9 +290,11 @@ def handover_save(
     *, handover: Handover, sponsors: Iterable[Sponsor] | None = None, actor: User | None
 ) -> Handover:
     """Save a hand-over whose place is a unit in force on its date, and who sponsored it."""
+    _require_scope(actor, place=handover.place if handover.place_id else None)
     if handover.pk:
         stored = Handover.objects.select_for_update().get(pk=handover.pk)
         _check_step(_HANDOVER_STEPS, Handover.Status(stored.status), handover.status)
+    handover.province_id = handover.place.current_province_id if handover.place_id else None
     handover.full_clean()
     handover.save()
     if sponsors is not None:
@@ -324,6 +362,7 @@ def item_issue(
     Locks the quota, then the pledge (always in that order, so two issuances
     cannot deadlock), and raises QuotaExhausted when either has no place left.
     """
+    _require_scope(actor, beneficiary=beneficiary, quota=quota, pledge=pledge, handover=handover)
     quota = Quota.objects.select_for_update().select_related("plan", "unit").get(pk=quota.pk)
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
     plan = quota.plan
@@ -372,6 +411,7 @@ def item_issue(
         quota=quota,
         pledge=pledge,
         handover=handover,
+        province_id=quota.province_id,
         number=number,
         status=Item.Status.RESERVED if reserved else Item.Status.ISSUED,
         issued_on=issued_on,
@@ -412,7 +452,8 @@ def _check_handover_takes_items(handover: Handover, plan: Plan) -> None:
         raise ValidationError({"handover": _("This hand-over is closed.")})
 
 
-def _lock_item(item: Item) -> Item:
+def _lock_item(item: Item, actor: User | None) -> Item:
+    _require_scope(actor, item=item)
     return Item.objects.select_for_update().select_related("quota", "pledge").get(pk=item.pk)
 
 
@@ -421,7 +462,7 @@ def item_confirm(
     *, item: Item, issued_on: datetime.date, number: str = "", actor: User | None
 ) -> Item:
     """Mark a reserved card or book issued (printed and ready to give)."""
-    item = _lock_item(item)
+    item = _lock_item(item, actor)
     if item.status != Item.Status.RESERVED:
         raise ValidationError(
             _("Only a reserved item can be marked issued; this one is “%(status)s”.")
@@ -446,7 +487,7 @@ def item_deliver(
     actor: User | None,
 ) -> Item:
     """Record that the person received the card or book."""
-    item = _lock_item(item)
+    item = _lock_item(item, actor)
     if item.status != Item.Status.ISSUED:
         raise ValidationError(
             _("Only an issued item can be delivered; this one is “%(status)s”.")
@@ -479,7 +520,7 @@ def item_cancel(*, item: Item, reason: str, returned: bool = False, actor: User 
     """Cancel an item, or record that it came back, freeing its place in quota and pledge."""
     if not reason.strip():
         raise ValidationError({"cancel_reason": _("Give the reason.")})
-    item = _lock_item(item)
+    item = _lock_item(item, actor)
     if not item.counted:
         raise ValidationError(
             _("This item is already %(status)s.") % {"status": item.get_status_display()}

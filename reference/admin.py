@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import scoped
+
 from .models import AdminUnit, Edition, Rate
 from .selectors import edition_in_force_on, name_search_terms
 
@@ -40,6 +42,7 @@ class ProvinceFilter(admin.SimpleListFilter):
             provinces = provinces.filter(edition_id=edition)
         else:
             provinces = provinces.filter(edition=edition_in_force_on(timezone.localdate()))
+        provinces = scoped(provinces, request.user)
         return [(unit.pk, f"{unit.name} ({unit.edition.code})") for unit in provinces]
 
     def queryset(self, request, queryset):
@@ -56,6 +59,14 @@ class AdminUnitAdmin(ReadOnlyAdmin):
     search_fields = ["code", "search_name"]
     list_select_related = ["parent", "edition"]
     list_per_page = 50
+
+    def get_queryset(self, request):
+        # The units are public, but the ones offered to pick for a record are
+        # those of the user's areas.
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            queryset = scoped(queryset, request.user)
+        return queryset
 
     def get_search_results(self, request, queryset, search_term):
         # Match names the way people type them: "hop thanh" finds "Xã Hợp Thành".

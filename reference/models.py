@@ -127,6 +127,18 @@ class AdminUnit(models.Model):
         verbose_name=_("province"),
     )
 
+    # For a province of an older edition: the province of the next edition that
+    # took it over (Tỉnh Lào Cai 10 and Tỉnh Yên Bái 15 became Tỉnh Lào Cai 15).
+    successor = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecessors",
+        verbose_name=_("became part of"),
+        editable=False,
+    )
+
     objects = AdminUnitQuerySet.as_manager()
 
     class Meta:
@@ -158,6 +170,11 @@ class AdminUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def current_province_id(self) -> int:
+        """Return the id of the province this unit lies in today, across reforms (no query)."""
+        return self.province.successor_id or self.province_id
 
     @property
     def full_path(self) -> str:

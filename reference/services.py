@@ -3,7 +3,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from .editions import EditionSource, UnitRow
@@ -126,6 +126,35 @@ def _same(current: AdminUnit, new: AdminUnit) -> bool:
     if new.level != UnitLevel.PROVINCE:
         fields.append("province_id")
     return all(getattr(current, name) == getattr(new, name) for name in fields)
+
+
+@transaction.atomic
+def province_successors_link(*, old: Edition, new: Edition) -> int:
+    """Record which province of ``new`` took over each province of ``old``; return how many.
+
+    Read from the data: a new commune keeps the code of an old one, and every
+    old province's communes went to exactly one new province.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE reference_adminunit AS old_province
+               SET successor_id = pairs.new_province
+              FROM (
+                SELECT DISTINCT old_commune.province_id AS old_province,
+                       new_commune.province_id AS new_province
+                  FROM reference_adminunit AS old_commune
+                  JOIN reference_adminunit AS new_commune
+                    ON new_commune.code = old_commune.code
+                   AND new_commune.edition_id = %s AND new_commune.level = 3
+                 WHERE old_commune.edition_id = %s AND old_commune.level = 3
+              ) AS pairs
+             WHERE old_province.id = pairs.old_province
+               AND old_province.successor_id IS DISTINCT FROM pairs.new_province
+            """,
+            [new.pk, old.pk],
+        )
+        return cursor.rowcount
 
 
 # The figures of DOMAIN.md, "What a gift is worth".  Loaded once; an

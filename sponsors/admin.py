@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from accounts.admin import ScopedAdminMixin
+
 from .models import Sponsor
 
 
 @admin.register(Sponsor)
-class SponsorAdmin(admin.ModelAdmin):
+class SponsorAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["short_name", "name_vi", "name_en", "kind", "tax_code"]}),
         (

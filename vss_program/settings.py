@@ -8,9 +8,12 @@ rule holds.
 
 import secrets
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
+import pghistory
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -52,7 +55,9 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with accounts' admin site: it asks for a one-time code
+    # at sign-in when OTP_REQUIRED (see accounts/admin_site.py).
+    "accounts.admin_config.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,23 +65,36 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "reference",
     "accounts",
     "sponsors",
     "beneficiaries",
     "distributions",
+    "pgtrigger",
+    "pghistory",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Who, from where and which request, for every change the triggers record (audit/).
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vss_program.urls"
@@ -128,9 +146,17 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked-out username and address (README, "Signing in").
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8 if DEBUG else 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -149,6 +175,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide scripts (no inline ones: CSP)
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 if DEBUG:
     # whitenoise serves from the apps' folders in development, but warns on
@@ -180,12 +207,69 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A login lasts SESSION_COOKIE_AGE seconds after the last request, not after
+# sign-in: the session and its cookie are saved again on every request.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Content-Security-Policy (django-csp): scripts only from our own static files,
+# no inline script or event handler.  Inline <style> blocks stay allowed.  In
+# development the same policy is only reported (in the browser console).
+CONTENT_SECURITY_POLICY_DIRECTIVES = {
+    "default-src": [csp.SELF],
+    "script-src": [csp.SELF],
+    "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+    "img-src": [csp.SELF, "data:"],
+    "object-src": [csp.NONE],
+    "base-uri": [csp.SELF],
+    "frame-ancestors": [csp.NONE],
+    "form-action": [csp.SELF],
+}
+if DEBUG:
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
+
+# Sign-in throttling (django-axes, attempts kept in PostgreSQL): a username is
+# locked from one address after AXES_FAILURE_LIMIT wrong passwords in a row,
+# for AXES_COOLOFF_MINUTES; a sign-in during the lock-out starts it again.
+# `manage.py axes_reset_username NAME` (or deleting the attempt in the admin)
+# lifts it sooner.
+LOGIN_URL = "admin:login"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Masked in the stored attempts and the log, with the password (always masked).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# true only behind exactly one proxy that appends the client's address to
+# X-Forwarded-For (nginx: proxy_add_x_forwarded_for); otherwise REMOTE_ADDR.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+
+# Two-factor authentication (django-otp, TOTP): with OTP_REQUIRED the admin
+# asks staff for a code from an authenticator app after the password; someone
+# without a device yet is sent to enrol one (accounts/views.py).
+OTP_REQUIRED = env_bool("OTP_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "VSS program"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Audit trail (audit/, django-pghistory): triggers on the tracked tables are
+# installed by `migrate` (after the migrations), not written into the other
+# apps' migrations, so those apps keep their migrations to themselves.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+# Event tables are indexed by record and time only, not by every foreign key they copy.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    # axes: failed sign-ins and lock-outs are warnings; its start-up banner and
+    # successful sign-ins (INFO) would fill the log.
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

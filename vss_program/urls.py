@@ -12,6 +12,7 @@ admin.site.index_title = _("Program administration")
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("account/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from reference.editions import EDITIONS
-from reference.models import UnitLevel
-from reference.services import admin_units_load
+from reference.models import Edition, UnitLevel
+from reference.services import admin_units_load, province_successors_link
 
 
 class Command(BaseCommand):
@@ -38,3 +38,11 @@ class Command(BaseCommand):
                 f"unchanged {report.unchanged:,}, kept though not in source "
                 f"{report.not_in_source:,} [{time.monotonic() - started:.1f} s]"
             )
+
+        editions = list(Edition.objects.order_by("in_force"))
+        for old, new in zip(editions, editions[1:], strict=False):
+            linked = province_successors_link(old=old, new=new)
+            if options["verbosity"] >= 1 and linked:
+                self.stdout.write(
+                    f"Provinces of {old.code} linked to those of {new.code}: {linked}"
+                )
