@@ -114,6 +114,21 @@ TABLE = [
         [200, 404, 200, 404, 403],
     ),
     ("add a recipient", page("beneficiaries_beneficiary_add"), [200, 200, 200, 200, 403]),
+    (
+        "Trúc's full ID",
+        page("beneficiaries_beneficiary_personal_id", "truc"),
+        [200, 200, 404, 200, 403],
+    ),
+    (
+        "Trúc's data",
+        page("beneficiaries_beneficiary_personal_data", "truc"),
+        [200, 200, 404, 200, 403],
+    ),
+    (
+        "the Hà Nội recipient's data",
+        page("beneficiaries_beneficiary_personal_data", "ha_noi"),
+        [200, 404, 200, 404, 403],
+    ),
     ("cards and books", page("distributions_item_changelist"), [200, 200, 200, 200, 403]),
     ("Trúc's card", change("distributions_item", "truc_card"), [200, 200, 404, 200, 403]),
     ("the Hà Nội card", change("distributions_item", "ha_noi_card"), [200, 404, 200, 404, 403]),
@@ -154,6 +169,10 @@ def test_each_user_reaches_exactly_their_pages(client, world, user_index, what, 
     client.force_login(world["users"][USERS[user_index]])
     response = client.get(url(world))
     assert response.status_code == statuses[user_index], (USERS[user_index], what)
+    if response.status_code in (403, 404):
+        # A refusal tells nothing about the record it refused.
+        for detail in ["Lương Thị Trúc", "Vàng Thị Mai", "Nguyễn Văn Hà", "010175000123"]:
+            assert detail not in response.content.decode()
 
 
 def names_in(response) -> str:
