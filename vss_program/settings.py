@@ -271,5 +271,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # axes: failed sign-ins and lock-outs are warnings; its start-up banner and
     # successful sign-ins (INFO) would fill the log.
-    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # One line per trigger on every migrate otherwise.
+        "pgtrigger": {"level": "WARNING"},
+    },
 }
