@@ -10,6 +10,17 @@ from reference.selectors import edition_in_force_on
 from sponsors.models import Sponsor
 
 
+def scope_province(null: bool = False) -> models.ForeignKey:
+    """Return the field for the province of today that a record's area lies in.
+
+    Indexed: access is scoped by it (accounts.scope), even for records whose
+    units belong to an older edition.
+    """
+    return models.ForeignKey(
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False, null=null
+    )
+
+
 class Plan(models.Model):
     """A plan that organises the programme, such as 4033/KH-BHXH of 29 Nov 2023."""
 
@@ -76,11 +87,7 @@ class Quota(models.Model):
     unit = models.ForeignKey(
         AdminUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
     )
-    # The province of today that the record's area lies in (indexed): how
-    # access is scoped, even for units of an older edition.
-    province = models.ForeignKey(
-        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
-    )
+    province = scope_province()
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -165,11 +172,7 @@ class Pledge(models.Model):
         verbose_name=_("for the area"),
         help_text=_("Leave empty when the pledge may fund cards and books anywhere."),
     )
-    # The province of today that the record's area lies in (indexed): how
-    # access is scoped, even for units of an older edition.
-    province = models.ForeignKey(
-        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False, null=True
-    )
+    province = scope_province(null=True)  # empty: a pledge for anywhere
     cards = models.PositiveIntegerField(_("health-insurance cards"), default=0)
     books = models.PositiveIntegerField(_("social-insurance books"), default=0)
     amount_pledged = models.PositiveBigIntegerField(_("amount pledged (VND)"), default=0)
@@ -246,11 +249,7 @@ class Handover(models.Model):
         verbose_name=_("place"),
         help_text=_("The unit as it was on that date."),
     )
-    # The province of today that the record's area lies in (indexed): how
-    # access is scoped, even for units of an older edition.
-    province = models.ForeignKey(
-        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
-    )
+    province = scope_province()
     title = models.CharField(_("title"), max_length=500)
     officials_present = models.TextField(_("officials present"), blank=True)
     sponsors_present = models.ManyToManyField(
@@ -332,11 +331,7 @@ class Item(models.Model):
         verbose_name=_("hand-over"),
         help_text=_("Empty when the item is delivered later."),
     )
-    # The province of today that the record's area lies in (indexed): how
-    # access is scoped, even for units of an older edition.
-    province = models.ForeignKey(
-        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
-    )
+    province = scope_province()
     number = models.CharField(
         _("number"), max_length=20, blank=True, help_text=_("Card code or book number.")
     )

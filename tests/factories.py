@@ -3,6 +3,10 @@
 import datetime
 import itertools
 
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import UnitAssignment, User
+from accounts.roles import Role
 from beneficiaries.models import Beneficiary
 from beneficiaries.services import beneficiary_save
 from distributions.models import Handover, Plan, Pledge, Quota
@@ -69,3 +73,23 @@ def make_handover(plan: Plan, place: AdminUnit | None = None, **fields) -> Hando
     return handover_save(
         handover=Handover(plan=plan, place=place or unit("2024", "02680"), **values), actor=None
     )
+
+
+def make_user(
+    username: str, *areas: AdminUnit, role: Role | None = None, codes=(), sponsor=None
+) -> User:
+    """Return a staff user with a role (a group of accounts/roles.py) and/or permission ``codes``,
+    working for ``areas``."""
+    user = User.objects.create_user(
+        username, password="pw-" + username, is_staff=True, sponsor=sponsor
+    )
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role.value))
+    for code in codes:
+        app_label, codename = code.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    for area in areas:
+        UnitAssignment.objects.create(user=user, unit=area)
+    return user

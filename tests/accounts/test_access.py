@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from accounts.models import UnitAssignment, User
 from accounts.roles import Role
 from distributions.models import Item
 from distributions.services import CardDetails, item_deliver, item_issue
@@ -19,20 +17,11 @@ from tests.factories import (
     make_pledge,
     make_quota,
     make_sponsor,
+    make_user,
     unit,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def make_user(username: str, role: Role, *areas, sponsor=None) -> User:
-    user = User.objects.create_user(username, password="pw-" + username, is_staff=True)
-    user.groups.add(Group.objects.get(name=role.value))
-    user.sponsor = sponsor
-    user.save()
-    for area in areas:
-        UnitAssignment.objects.create(user=user, unit=area)
-    return user
 
 
 @pytest.fixture
@@ -65,11 +54,11 @@ def world():
     city_card = card(city, lao_cai_quota, lao_cai_pledge)
     ha_noi_card = card(ha_noi, ha_noi_quota, ha_noi_pledge)
     users = {
-        "national": make_user("tw", Role.NATIONAL_OFFICIAL),
-        "lao_cai": make_user("laocai", Role.PROVINCIAL_STAFF, unit("2025", "15")),
-        "other": make_user("hanoi", Role.PROVINCIAL_STAFF, unit("2025", "01")),
-        "commune": make_user("hopthanh", Role.COMMUNE_STAFF, unit("2025", "02680")),
-        "sponsor": make_user("agribank", Role.SPONSOR_VIEWER, sponsor=agribank),
+        "national": make_user("tw", role=Role.NATIONAL_OFFICIAL),
+        "lao_cai": make_user("laocai", unit("2025", "15"), role=Role.PROVINCIAL_STAFF),
+        "other": make_user("hanoi", unit("2025", "01"), role=Role.PROVINCIAL_STAFF),
+        "commune": make_user("hopthanh", unit("2025", "02680"), role=Role.COMMUNE_STAFF),
+        "sponsor": make_user("agribank", role=Role.SPONSOR_VIEWER, sponsor=agribank),
     }
     return {
         "users": users,

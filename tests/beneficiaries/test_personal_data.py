@@ -6,13 +6,11 @@ import json
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.models import UnitAssignment, User
 from accounts.roles import AREA_STAFF, READ_REFERENCE, Role
 from audit.models import BeneficiaryAccessEvent, BeneficiaryEvent
 from beneficiaries.models import Beneficiary
@@ -28,6 +26,7 @@ from tests.factories import (
     make_pledge,
     make_quota,
     make_sponsor,
+    make_user,
     unit,
 )
 
@@ -36,21 +35,6 @@ pytestmark = pytest.mark.django_db
 TRUC_ID = "010175000123"  # Lào Cai birth registration, a woman born in 1975
 TRUC_MASKED = "********0123"
 TRUC_SI = "1012345678"
-
-
-def make_user(username: str, *areas, role: Role | None = None, codes=()) -> User:
-    """Return a staff user with a role (a group of accounts/roles.py) or just ``codes``."""
-    user = User.objects.create_user(username, password="pw-" + username, is_staff=True)
-    if role is not None:
-        user.groups.add(Group.objects.get(name=role.value))
-    for code in codes:
-        app_label, codename = code.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    for area in areas:
-        UnitAssignment.objects.create(user=user, unit=area)
-    return user
 
 
 @pytest.fixture

@@ -1,11 +1,6 @@
-# The programme's records are Vietnamese: English pages keep dd/mm/yyyy dates.
-DATE_FORMAT = "d/m/Y"
-SHORT_DATE_FORMAT = "d/m/Y"
-DATETIME_FORMAT = "H:i d/m/Y"
-SHORT_DATETIME_FORMAT = "H:i d/m/Y"
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
-DATETIME_INPUT_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"]
+# The programme's records are Vietnamese: English pages keep dd/mm/yyyy dates,
+# and only the number separators change.
+from vss_program.formats.vi.formats import *  # noqa: F403
+
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
-FIRST_DAY_OF_WEEK = 1
-NUMBER_GROUPING = 3
