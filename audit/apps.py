@@ -7,17 +7,9 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit trail")
 
     def ready(self):
-        import pghistory.runtime
         from django.core.management.base import BaseCommand
 
         from .context import in_command_context
-
-        # pghistory puts the context in front of every statement that may write;
-        # SAVEPOINT and RELEASE never fire a trigger, and Django sends one pair
-        # for each nested atomic block (about 8% of the demo load's time).
-        ignored = pghistory.runtime.IGNORED_SQL_PREFIXES
-        if "savepoint" not in ignored:
-            pghistory.runtime.IGNORED_SQL_PREFIXES = (*ignored, "savepoint", "release")
 
         # Changes made by a management command (manage.py or call_command)
         # carry its name in the audit trail; requests get theirs from
