@@ -1,0 +1,198 @@
+"""Cards and books: issuing one, and the bulk confirm, deliver and cancel actions."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.admin import ScopedAdminMixin
+from reference.text import fold
+
+from ..forms import CancelForm, ConfirmForm, DeliverForm, IssueForm
+from ..models import Item
+from ..services import item_cancel, item_confirm, item_deliver
+from ..templatetags.money import vnd
+
+
+@admin.register(Item)
+class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    fieldsets = [
+        (None, {"fields": ["kind", "beneficiary", "plan", "quota", "pledge", "handover"]}),
+        (None, {"fields": ["number", "status", "issued_on", "value_vnd"]}),
+        (
+            _("Health-insurance card"),
+            {
+                "fields": [
+                    ("benefit_level", "participant_group", "living_area"),
+                    ("primary_care_code", "primary_care_name"),
+                    ("valid_from", "valid_until"),
+                ]
+            },
+        ),
+        (_("Social-insurance book"), {"fields": [("months_paid", "income_base")]}),
+        (
+            _("Delivery"),
+            {"fields": [("delivered_on", "delivery_method", "delivered_by"), "cancel_reason"]},
+        ),
+        (None, {"fields": ["created_by", "created_at"]}),
+    ]
+    list_display = [
+        "kind",
+        "beneficiary",
+        "unit",
+        "sponsor",
+        "status",
+        "issued_on",
+        "delivered_on",
+        "value_vnd",
+    ]
+    list_filter = [
+        "kind",
+        "status",
+        "plan",
+        "delivery_method",
+        ("pledge__sponsor", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["beneficiary__search_name", "number"]
+    list_select_related = ["beneficiary", "quota__unit", "pledge__sponsor"]
+    date_hierarchy = "issued_on"
+    actions = ["confirm", "deliver", "cancel"]
+
+    @admin.display(description=_("unit"), ordering="quota__unit__code")
+    def unit(self, item: Item):
+        return item.quota.unit
+
+    @admin.display(description=_("sponsor"), ordering="pledge__sponsor__short_name")
+    def sponsor(self, item: Item):
+        return item.pledge.sponsor
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_vnd(self, item: Item) -> str:
+        return vnd(item.value)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Issued items change only through their workflow: deliver, return, cancel.
+        return flatten_fieldsets(self.fieldsets)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(
+            Q(beneficiary__search_name__contains=fold(term)) | Q(number=term)
+        ), False
+
+    def has_delete_permission(self, request, obj=None):
+        # A card or book is part of the record: it is cancelled or returned, never deleted.
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {key: request.GET.get(key) for key in ["handover", "quota", "beneficiary"]}
+        form = IssueForm(
+            request.POST or None,
+            initial={k: v for k, v in initial.items() if v},
+            actor=request.user,
+        )
+        if request.method == "POST":
+            with transaction.atomic():
+                if form.is_valid():
+                    item = form.item
+                    self.log_addition(request, item, [{"added": {}}])
+                    self.message_user(
+                        request,
+                        _("Issued: %(item)s, worth %(value)s.")
+                        % {"item": item, "value": vnd(item.value)},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:distributions_item_change", args=[item.pk])
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Issue a card or a book"),
+            "form": form,
+            "opts": self.opts,
+            "media": self.media + form.media,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/distributions/item/issue.html", context)
+
+    def _workflow_action(self, request, queryset, form_class, title: str, apply):
+        """Ask for the details of a bulk action, then apply it to each item in one transaction."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for item in queryset:
+                        apply(item, form.cleaned_data)
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+                return None
+            count = queryset.count()
+            self.message_user(
+                request,
+                ngettext("%(count)d item updated.", "%(count)d items updated.", count)
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "items": queryset.select_related("beneficiary"),
+            "action": request.POST["action"],
+            "opts": self.opts,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/distributions/item/action_form.html", context)
+
+    @admin.action(description=_("Mark the selected reserved items issued"), permissions=["change"])
+    def confirm(self, request, queryset):
+        return self._workflow_action(
+            request,
+            queryset,
+            ConfirmForm,
+            _("Mark issued"),
+            lambda item, data: item_confirm(
+                item=item, issued_on=data["issued_on"], actor=request.user
+            ),
+        )
+
+    @admin.action(description=_("Mark the selected items delivered"), permissions=["change"])
+    def deliver(self, request, queryset):
+        return self._workflow_action(
+            request,
+            queryset,
+            DeliverForm,
+            _("Mark delivered"),
+            lambda item, data: item_deliver(
+                item=item,
+                delivered_on=data["delivered_on"],
+                method=data["method"],
+                delivered_by=data["delivered_by"],
+                actor=request.user,
+            ),
+        )
+
+    @admin.action(
+        description=_("Cancel the selected items, or record their return"), permissions=["change"]
+    )
+    def cancel(self, request, queryset):
+        return self._workflow_action(
+            request,
+            queryset,
+            CancelForm,
+            _("Cancel or record a return"),
+            lambda item, data: item_cancel(
+                item=item, reason=data["reason"], returned=data["returned"], actor=request.user
+            ),
+        )
