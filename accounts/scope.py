@@ -10,9 +10,11 @@ millions of rows, never a walk up the unit tree.
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from reference.models import UnitLevel
+from reference.models import AdminUnit, UnitLevel
 
 from .models import User
 
@@ -20,12 +22,20 @@ from .models import User
 @dataclass(frozen=True)
 class Scope:
     everything: bool = False
+    # Whole provinces: everything in them.
     provinces: frozenset[int] = frozenset()
-    # For commune staff: the communes whose people they serve; None for whole provinces.
-    communes: frozenset[int] | None = None
-    # Their codes, which a commune of an older edition shares with its successor.
+    # Single communes: their people and what those received; the provinces
+    # they lie in give the context (quotas, hand-overs, pledges) read-only,
+    # since the services let commune staff write only at commune level.
+    communes: frozenset[int] = frozenset()
+    commune_provinces: frozenset[int] = frozenset()
+    # The communes' codes, which a commune of an older edition shares with its successor.
     commune_codes: frozenset[str] = frozenset()
     sponsor: int | None = None
+
+    @property
+    def context_provinces(self) -> frozenset[int]:
+        return self.provinces | self.commune_provinces
 
     def filter(self, queryset: QuerySet) -> QuerySet:
         """Return ``queryset`` narrowed to this scope (one more WHERE clause)."""
@@ -37,45 +47,50 @@ class Scope:
         return queryset.filter(condition(self))
 
     def allows_unit(self, unit) -> bool:
-        """Return whether ``unit`` (of any edition) lies in this scope."""
+        """Return whether records may be written for ``unit`` (of any edition)."""
         if self.everything:
             return True
-        in_provinces = unit.current_province_id in self.provinces
-        if self.communes is not None and unit.level == UnitLevel.COMMUNE:
-            return unit.pk in self.communes or (in_provinces and unit.code in self.commune_codes)
-        return in_provinces
+        province = unit.current_province_id
+        if province in self.provinces:
+            return True
+        return unit.level == UnitLevel.COMMUNE and (
+            unit.pk in self.communes
+            or (unit.code in self.commune_codes and province in self.commune_provinces)
+        )
 
 
 def _people(scope: Scope, prefix: str = "") -> Q:
-    if scope.communes is not None:
-        return Q(**{f"{prefix}commune_id__in": scope.communes})
-    return Q(**{f"{prefix}province_id__in": scope.provinces})
+    return Q(**{f"{prefix}province_id__in": scope.provinces}) | Q(
+        **{f"{prefix}commune_id__in": scope.communes}
+    )
 
 
 def _units(scope: Scope) -> Q:
-    in_provinces = Q(province_id__in=scope.provinces) | Q(
-        province__successor_id__in=scope.provinces
+    whole = Q(province_id__in=scope.provinces) | Q(province__successor_id__in=scope.provinces)
+    in_commune_provinces = Q(province_id__in=scope.commune_provinces) | Q(
+        province__successor_id__in=scope.commune_provinces
     )
-    if scope.communes is not None:
-        return Q(pk__in=scope.communes) | (in_provinces & Q(code__in=scope.commune_codes))
-    return in_provinces
+    communes = Q(pk__in=scope.communes) | (
+        in_commune_provinces & Q(level=UnitLevel.COMMUNE, code__in=scope.commune_codes)
+    )
+    return whole | communes
 
 
 def _items(scope: Scope) -> Q:
-    if scope.communes is not None:
-        return _people(scope, "beneficiary__")
-    return Q(province_id__in=scope.provinces)
+    return Q(province_id__in=scope.provinces) | Q(beneficiary__commune_id__in=scope.communes)
+
+
+def _context(scope: Scope) -> Q:
+    return Q(province_id__in=scope.context_provinces)
 
 
 _CONDITIONS = {
     "beneficiaries.Beneficiary": _people,
     "distributions.Item": _items,
-    "distributions.Quota": lambda scope: Q(province_id__in=scope.provinces),
-    "distributions.Handover": lambda scope: Q(province_id__in=scope.provinces),
+    "distributions.Quota": _context,
+    "distributions.Handover": _context,
     "distributions.Pledge": lambda scope: (
-        Q(sponsor_id=scope.sponsor)
-        if scope.sponsor
-        else Q(province_id__in=scope.provinces) | Q(province__isnull=True)
+        Q(sponsor_id=scope.sponsor) if scope.sponsor else _context(scope) | Q(province__isnull=True)
     ),
     "sponsors.Sponsor": lambda scope: Q(pk=scope.sponsor) if scope.sponsor else Q(),
     "reference.AdminUnit": _units,
@@ -92,13 +107,12 @@ def scope_of(user: User) -> Scope:
     elif user.is_superuser or user.has_perm("accounts.view_all_areas"):
         scope = Scope(everything=True)
     else:
-        units = list(user.assignments.select_related("unit"))
-        provinces = {a.unit_id for a in units if a.unit.level == UnitLevel.PROVINCE}
-        communes = [a.unit for a in units if a.unit.level == UnitLevel.COMMUNE]
+        units = [a.unit for a in user.assignments.select_related("unit")]
+        communes = [unit for unit in units if unit.level == UnitLevel.COMMUNE]
         scope = Scope(
-            provinces=frozenset(provinces | {a.unit.province_id for a in units}),
-            # Province staff who also hold communes see the whole province.
-            communes=frozenset(c.pk for c in communes) if communes and not provinces else None,
+            provinces=frozenset(u.pk for u in units if u.level == UnitLevel.PROVINCE),
+            communes=frozenset(c.pk for c in communes),
+            commune_provinces=frozenset(c.province_id for c in communes),
             commune_codes=frozenset(c.code for c in communes),
             sponsor=user.sponsor_id,
         )
@@ -109,3 +123,27 @@ def scope_of(user: User) -> Scope:
 def scoped(queryset: QuerySet, user: User) -> QuerySet:
     """Return ``queryset`` narrowed to what ``user`` may see."""
     return scope_of(user).filter(queryset)
+
+
+class OutOfScope(ValidationError):
+    """The record lies outside the areas the actor works for."""
+
+
+def require_scope(actor: User | None, **records: Model | None) -> None:
+    """Refuse records outside the actor's areas (None: the system itself, e.g. a command).
+
+    The services call it: the admin offers only records in scope, and this
+    holds the rule for every other caller too (API, importers).
+    """
+    if actor is None:
+        return
+    scope = scope_of(actor)
+    for field, record in records.items():
+        if record is None:
+            continue
+        if isinstance(record, AdminUnit):
+            allowed = scope.allows_unit(record)
+        else:
+            allowed = scope.filter(type(record).objects.filter(pk=record.pk)).exists()
+        if not allowed:
+            raise OutOfScope({field: _("This lies outside the areas you work for.")})

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.admin import ScopedAdminMixin
+from accounts.admin import SaveErrorsAdminMixin, ScopedAdminMixin
 from accounts.scope import scoped
 from audit.services import unmask_record
 from reference.admin import ProvinceFilter
@@ -70,7 +70,7 @@ class CommuneFilter(admin.SimpleListFilter):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BeneficiaryAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Recipients, with their personal data masked unless the viewer's role needs them.
 
     ID numbers are masked everywhere (********1234); users with

@@ -20,6 +20,11 @@ _TWELVE_DIGITS = re.compile(r"^[0-9]{12}$")
 _TEN_DIGITS = re.compile(r"^[0-9]{10}$")
 
 
+def has_personal_id_shape(number: str) -> bool:
+    """Return whether ``number`` is 12 digits, the shape the other checks can read."""
+    return bool(_TWELVE_DIGITS.match(number))
+
+
 def personal_id_parts(number: str) -> tuple[str, int, bool]:
     """Return (birth-registration province code, birth year, is female) read from an ID.
 
@@ -33,7 +38,7 @@ def personal_id_parts(number: str) -> tuple[str, int, bool]:
 
 def validate_personal_id(number: str) -> None:
     """Check the structure of a 12-digit personal identification number."""
-    if not _TWELVE_DIGITS.match(number):
+    if not has_personal_id_shape(number):
         raise ValidationError(
             _("A personal identification number has exactly 12 digits; “%(value)s” does not."),
             code="personal_id_length",

@@ -11,6 +11,7 @@ from reference.models import AdminUnit, UnitLevel
 from reference.text import fold, normalize
 
 from .identifiers import (
+    has_personal_id_shape,
     normalize_phone,
     personal_id_mismatches,
     validate_personal_id,
@@ -203,7 +204,13 @@ class Beneficiary(models.Model):
             self.phone = normalize_phone(self.phone)
         self.personal_id = self.personal_id or None
         self.social_insurance_number = self.social_insurance_number or None
-        if self.personal_id and self.birth_year and self.sex:
+        # A number of another shape is refused by its validator: nothing to read from it.
+        if (
+            self.personal_id
+            and has_personal_id_shape(self.personal_id)
+            and self.birth_year
+            and self.sex
+        ):
             errors = personal_id_mismatches(
                 self.personal_id,
                 birth_year=self.birth_year,

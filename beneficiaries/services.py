@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.scope import require_scope
 from audit.services import beneficiary_history_anonymise
 
 from .models import Beneficiary
@@ -43,6 +44,10 @@ def beneficiary_save(
     recipient is refused (ValidationError): its personal data never come back.
     """
     _refuse_anonymised(beneficiary)
+    require_scope(actor, commune=beneficiary.commune if beneficiary.commune_id else None)
+    if beneficiary.pk:
+        stored = Beneficiary.objects.filter(pk=beneficiary.pk).first()
+        require_scope(actor, beneficiary=stored)
     beneficiary.full_clean()
     if beneficiary.consent_on and beneficiary.consent_recorded_by_id is None:
         beneficiary.consent_recorded_by = actor

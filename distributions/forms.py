@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import scoped
+from reference.selectors import RateMissing
 
 from .models import Item, Quota
 from .services import BookDetails, CardDetails, item_issue, quota_set
@@ -203,6 +204,9 @@ class IssueForm(forms.Form):
                 )
         except ValidationError as error:
             self.add_error(None, error)
+        except RateMissing as error:
+            # A date before the first recorded rate: the value cannot be worked out.
+            self.add_error(None, str(error))
         return cleaned
 
 

@@ -140,6 +140,17 @@ def _columns() -> list[tuple[str, int]]:
     ]
 
 
+def _as_text(sheet) -> None:
+    """Keep every text cell text: openpyxl would store "=HYPERLINK(...)" as a formula.
+
+    Names, officials and numbers are typed by people; none of them may run in Excel.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def minutes_xlsx(request: HttpRequest, handover: Handover) -> HttpResponse:
     """Return the minutes as an XLSX file, built in memory, with an empty signature column."""
     minutes = handover_minutes(handover, request.user)
@@ -231,6 +242,7 @@ def minutes_xlsx(request: HttpRequest, handover: Handover) -> HttpResponse:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = f"{header_row}:{header_row}"
 
+    _as_text(sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(

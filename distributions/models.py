@@ -67,10 +67,12 @@ class Plan(models.Model):
             models.CheckConstraint(
                 name="plan_cards_within_target",
                 condition=Q(target_cards__isnull=True) | Q(cards_allocated__lte=F("target_cards")),
+                violation_error_message=_("The quotas already give more cards than this target."),
             ),
             models.CheckConstraint(
                 name="plan_books_within_target",
                 condition=Q(target_books__isnull=True) | Q(books_allocated__lte=F("target_books")),
+                violation_error_message=_("The quotas already give more books than this target."),
             ),
         ]
 

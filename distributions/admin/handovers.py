@@ -8,7 +8,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ScopedAdminMixin
+from accounts.admin import SaveErrorsAdminMixin, ScopedAdminMixin
+from accounts.scope import scoped
 
 from ..minutes import minutes_page, minutes_xlsx
 from ..models import Handover, Item
@@ -29,7 +30,9 @@ class HandoverItemInline(ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Handover)
-class HandoverAdmin(ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin):
+class HandoverAdmin(
+    SaveErrorsAdminMixin, ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin
+):
     fieldsets = [
         (None, {"fields": ["plan", "title", ("held_on", "place"), "status"]}),
         (_("Who was there"), {"fields": ["officials_present", "sponsors_present"]}),
@@ -68,7 +71,10 @@ class HandoverAdmin(ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin
         )
 
     def get_queryset(self, request):
-        counted = Item.objects.filter(handover=OuterRef("pk"), status__in=Item.COUNTED)
+        # Counted among the items the user may see, like the list of the items itself.
+        counted = scoped(Item.objects.all(), request.user).filter(
+            handover=OuterRef("pk"), status__in=Item.COUNTED
+        )
         return (
             super()
             .get_queryset(request)

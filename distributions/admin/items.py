@@ -88,6 +88,13 @@ class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
             Q(beneficiary__search_name__contains=fold(term)) | Q(number=term)
         ), False
 
+    def has_change_permission(self, request, obj=None):
+        # An item's page is read-only: it changes only through the actions of the list,
+        # which need the change permission without an object.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         # A card or book is part of the record: it is cancelled or returned, never deleted.
         return False
@@ -95,10 +102,11 @@ class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        initial = {key: request.GET.get(key) for key in ["handover", "quota", "beneficiary"]}
+        # Links prefill ids; anything else in the address is ignored.
+        initial = {key: request.GET.get(key, "") for key in ["handover", "quota", "beneficiary"]}
         form = IssueForm(
             request.POST or None,
-            initial={k: v for k, v in initial.items() if v},
+            initial={k: v for k, v in initial.items() if v.isascii() and v.isdigit()},
             actor=request.user,
         )
         if request.method == "POST":

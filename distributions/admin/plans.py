@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ScopedAdminMixin
+from accounts.admin import SaveErrorsAdminMixin, ScopedAdminMixin
 
 from ..forms import QuotaForm
 from ..models import Plan, Quota
@@ -42,7 +42,7 @@ class QuotaInline(ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin):
+class PlanAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["number", "title", "issuing_body", ("signed_on", "signed_by")]}),
         (
@@ -94,7 +94,7 @@ class PlanAdmin(ScopedAdminMixin, RecordKeepingDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Quota)
-class QuotaAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class QuotaAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Quotas of one's area, e.g. a province's quota split among its communes."""
 
     form = QuotaForm

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ScopedAdminMixin
+from accounts.admin import SaveErrorsAdminMixin, ScopedAdminMixin
 from sponsors.admin import SponsorAdmin
 from sponsors.models import Sponsor
 
@@ -42,7 +42,7 @@ admin.site.unregister(Sponsor)
 
 
 @admin.register(Sponsor)
-class SponsorWithPledgesAdmin(RecordKeepingDeleteMixin, SponsorAdmin):
+class SponsorWithPledgesAdmin(SaveErrorsAdminMixin, RecordKeepingDeleteMixin, SponsorAdmin):
     inlines = [PledgeInline]
 
     def save_formset(self, request, form, formset, change):

@@ -2,10 +2,11 @@
 
 from django.core.exceptions import ValidationError
 
+from accounts.scope import OutOfScope
+
 
 class QuotaExhausted(ValidationError):
     """A quota or a pledge has no place left: a conflict, not bad input."""
 
 
-class OutOfScope(ValidationError):
-    """The record lies outside the areas the actor works for."""
+__all__ = ["OutOfScope", "QuotaExhausted"]

@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from accounts.models import User
+from accounts.scope import require_scope
 from sponsors.models import Sponsor
 
 from ..models import Handover
-from ._common import _check_step, _require_scope
+from ._common import _check_step
 
 # Statuses only move forward: a closed hand-over is part of the record.
 _HANDOVER_STEPS = {
@@ -23,7 +24,7 @@ def handover_save(
     *, handover: Handover, sponsors: Iterable[Sponsor] | None = None, actor: User | None
 ) -> Handover:
     """Save a hand-over whose place is a unit in force on its date, and who sponsored it."""
-    _require_scope(actor, place=handover.place if handover.place_id else None)
+    require_scope(actor, place=handover.place if handover.place_id else None)
     if handover.pk:
         stored = Handover.objects.select_for_update().get(pk=handover.pk)
         _check_step(_HANDOVER_STEPS, Handover.Status(stored.status), handover.status)

@@ -8,10 +8,11 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.scope import require_scope
 from beneficiaries.models import Beneficiary
 
 from ..models import Handover, Item, Plan, Pledge, Quota
-from ._common import _descendants, _require_scope
+from ._common import _descendants
 from .errors import QuotaExhausted
 from .values import BookDetails, CardDetails, book_income, card_end, item_value
 
@@ -37,7 +38,7 @@ def item_issue(
     Locks the quota, then the pledge (always in that order, so two issuances
     cannot deadlock), and raises QuotaExhausted when either has no place left.
     """
-    _require_scope(actor, beneficiary=beneficiary, quota=quota, pledge=pledge, handover=handover)
+    require_scope(actor, beneficiary=beneficiary, quota=quota, pledge=pledge, handover=handover)
     quota = Quota.objects.select_for_update().select_related("plan", "unit").get(pk=quota.pk)
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
     plan = quota.plan
@@ -58,7 +59,14 @@ def item_issue(
             {"pledge": _("This pledge funds only %(area)s.") % {"area": pledge.unit}}
         )
     if handover is not None:
-        _check_handover_takes_items(handover, plan)
+        _check_handover_takes_items(handover, quota)
+    if beneficiary.anonymised_at is not None:
+        raise ValidationError({"beneficiary": _("This recipient's record has been anonymised.")})
+    if beneficiary.province_id != quota.province_id:
+        # Otherwise one province's staff would see another's people in their lists.
+        raise ValidationError(
+            {"beneficiary": _("The recipient lives outside the area of this quota.")}
+        )
     if Item.objects.filter(
         plan=plan, beneficiary=beneficiary, kind=kind, status__in=Item.COUNTED
     ).exists():
@@ -120,15 +128,17 @@ def item_issue(
     return item
 
 
-def _check_handover_takes_items(handover: Handover, plan: Plan) -> None:
-    if handover.plan_id != plan.pk:
+def _check_handover_takes_items(handover: Handover, quota: Quota) -> None:
+    if handover.plan_id != quota.plan_id:
         raise ValidationError({"handover": _("This hand-over belongs to another plan.")})
+    if handover.province_id != quota.province_id:
+        raise ValidationError({"handover": _("This hand-over was held outside the quota's area.")})
     if handover.status == Handover.Status.CLOSED:
         raise ValidationError({"handover": _("This hand-over is closed.")})
 
 
 def _lock_item(item: Item, actor: User | None) -> Item:
-    _require_scope(actor, item=item)
+    require_scope(actor, item=item)
     return Item.objects.select_for_update().select_related("quota", "pledge").get(pk=item.pk)
 
 
@@ -176,7 +186,8 @@ def item_deliver(
             }
         )
     if handover is not None:
-        _check_handover_takes_items(handover, item.plan)
+        require_scope(actor, handover=handover)
+        _check_handover_takes_items(handover, item.quota)
         item.handover = handover
     item.status = Item.Status.DELIVERED
     item.delivered_on = delivered_on

@@ -6,12 +6,12 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.scope import scope_of
+from accounts.scope import require_scope, scope_of
 from reference.models import AdminUnit
 from reference.selectors import edition_in_force_on
 
 from ..models import Plan, Pledge, Quota
-from ._common import _check_step, _descendants, _require_scope
+from ._common import _check_step, _descendants
 from .errors import QuotaExhausted
 
 
@@ -33,7 +33,7 @@ def quota_set(*, plan: Plan, unit: AdminUnit, cards: int, books: int, actor: Use
     that quota's share; a top-level quota takes them from the plan's targets.
     Raises ValidationError when the numbers do not fit.
     """
-    _require_scope(actor, unit=unit)
+    require_scope(actor, unit=unit)
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     if plan.status == Plan.Status.CLOSED:
         raise ValidationError(_("Plan %(plan)s is closed.") % {"plan": plan})
@@ -119,6 +119,9 @@ def _check_targets(plan: Plan, cards: int, books: int) -> None:
 @transaction.atomic
 def quota_delete(*, quota: Quota, actor: User | None) -> None:
     """Delete a quota that nothing has used, giving its numbers back."""
+    require_scope(actor, unit=quota.unit)
+    # Lock order as in quota_set: the plan, then the quota.
+    Plan.objects.select_for_update().get(pk=quota.plan_id)
     quota = Quota.objects.select_for_update().get(pk=quota.pk)
     if quota.cards_split or quota.books_split or quota.items.exists():
         raise ValidationError(
@@ -166,6 +169,15 @@ def pledge_save(*, pledge: Pledge, actor: User | None) -> Pledge:
         funded = Pledge.objects.select_for_update().get(pk=pledge.pk)
         pledge.cards_funded, pledge.books_funded = funded.cards_funded, funded.books_funded
         pledge.value_funded = funded.value_funded
+        moved = (funded.sponsor_id, funded.plan_id, funded.unit_id) != (
+            pledge.sponsor_id,
+            pledge.plan_id,
+            pledge.unit_id,
+        )
+        if moved and (funded.cards_funded or funded.books_funded):
+            raise ValidationError(
+                _("This pledge has paid for cards or books: its sponsor, plan and area stay.")
+            )
     pledge.province_id = pledge.unit.current_province_id if pledge.unit_id else None
     pledge.full_clean()
     pledge.save()

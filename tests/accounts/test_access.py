@@ -321,3 +321,42 @@ def test_the_address_picker_offers_only_communes_of_the_users_area(client, world
         },
     )
     assert [result["text"] for result in response.json()["results"]] == ["Xã Hợp Thành"]
+
+
+def test_a_card_goes_only_to_someone_living_in_the_quotas_area(world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="outside the area of this quota"):
+        item_issue(
+            beneficiary=make_beneficiary(full_name="Người Hà Nội", commune=unit("2025", "00070")),
+            quota=world["lao_cai_quota"],
+            pledge=world["lao_cai_pledge"],
+            details=CardDetails(valid_from=JAN_2024),
+            issued_on=JAN_2024,
+            actor=None,
+        )
+
+
+def test_commune_staff_write_only_at_commune_level(world):
+    from distributions.services import OutOfScope, quota_set
+
+    commune = world["users"]["commune"]
+    with pytest.raises(OutOfScope):
+        quota_set(plan=world["plan"], unit=unit("2024", "080"), cards=700, books=50, actor=commune)
+    with pytest.raises(OutOfScope):
+        # Another commune of the same city.
+        quota_set(plan=world["plan"], unit=unit("2024", "02647"), cards=1, books=0, actor=commune)
+    hop_thanh = quota_set(
+        plan=world["plan"], unit=unit("2024", "02680"), cards=5, books=0, actor=commune
+    )
+    assert hop_thanh.parent == world["lao_cai_quota"]
+
+
+def test_staff_of_one_province_cannot_change_a_recipient_of_another(world):
+    from beneficiaries.services import beneficiary_save
+    from distributions.services import OutOfScope
+
+    person = world["ha_noi"]
+    person.commune = unit("2025", "02680")  # moved into Lao Cai by someone in Lao Cai
+    with pytest.raises(OutOfScope):
+        beneficiary_save(beneficiary=person, actor=world["users"]["lao_cai"])

@@ -119,3 +119,13 @@ def test_a_phone_number_is_stored_as_digits_from_zero():
 def test_the_address_is_a_commune_of_today():
     with pytest.raises(ValidationError, match="today's units"):
         save(commune=unit("2024", "02680"))
+
+
+@pytest.mark.parametrize("personal_id", ["123", "abcdefghijkl", "01017012345X"])
+def test_a_malformed_personal_id_is_refused_for_its_shape_only(personal_id):
+    # Not cross-checked against the year and sex: nothing can be read from it.
+    with pytest.raises(ValidationError) as error:
+        save(personal_id=personal_id)
+    assert error.value.message_dict["personal_id"] == [
+        f"A personal identification number has exactly 12 digits; “{personal_id}” does not."
+    ]

@@ -1,9 +1,11 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from beneficiaries.models import Beneficiary
 from distributions.models import Item, Quota
 from distributions.services import CardDetails, item_issue
+from reference.models import Rate
 from tests.admin_forms import add_inline_row, change_form_data
 from tests.factories import (
     JAN_2024,
@@ -141,7 +143,7 @@ def test_staff_issue_a_card_from_the_admin(admin_client, city_quota, pledge):
 
 
 def test_an_issue_over_the_quota_is_refused_with_a_message(admin_client, plan, pledge):
-    quota = make_quota(plan, unit("2024", "02"), 1, 0)
+    quota = make_quota(plan, unit("2024", "15"), 1, 0)
     issue(quota, pledge)
     person = make_beneficiary()
     response = admin_client.post(
@@ -353,3 +355,163 @@ def test_the_recipient_list_speaks_the_users_language(admin_client, language, ex
     ).content.decode()
     for text in expected:
         assert text in content
+
+
+# Refusals of the services on saving are errors on the page, not server errors.
+
+
+def test_a_plan_status_going_backwards_is_shown_on_the_form(admin_client, plan):
+    page = reverse("admin:distributions_plan_change", args=[plan.pk])
+    data = change_form_data(admin_client.get(page)) | {"status": "draft", "title": "Đổi tên"}
+    response = admin_client.post(page, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "The status cannot go from “active” to “draft”." in response.content.decode()
+    # What the user typed is still there.
+    assert response.context["adminform"].form["title"].value() == "Đổi tên"
+    plan.refresh_from_db()
+    assert (plan.status, plan.title) == ("active", "Kế hoạch trao tặng sổ BHXH, thẻ BHYT")
+
+
+def test_a_plan_target_below_what_is_allocated_is_shown_on_the_form(admin_client, plan, city_quota):
+    page = reverse("admin:distributions_plan_change", args=[plan.pk])
+    data = change_form_data(admin_client.get(page)) | {"target_cards": 100}
+    response = admin_client.post(page, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "The quotas already give more cards than this target." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.target_cards is None
+
+
+def test_a_handover_status_going_backwards_is_shown_on_the_form(admin_client, plan):
+    event = make_handover(plan, status="closed")
+    page = reverse("admin:distributions_handover_change", args=[event.pk])
+    data = change_form_data(admin_client.get(page)) | {"status": "held"}
+    response = admin_client.post(page, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "The status cannot go from “closed” to “held”." in response.content.decode()
+    event.refresh_from_db()
+    assert event.status == "closed"
+
+
+def test_a_pledge_below_what_it_funded_is_shown_on_the_sponsor_page(
+    admin_client, city_quota, pledge
+):
+    issue(city_quota, pledge)
+    page = reverse("admin:sponsors_sponsor_change", args=[pledge.sponsor_id])
+    data = change_form_data(admin_client.get(page)) | {"pledges-0-cards": 0}
+    response = admin_client.post(page, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "cannot promise fewer cards than it has already funded" in response.content.decode()
+    pledge.refresh_from_db()
+    assert pledge.cards == 100
+
+
+def test_a_recipient_refused_on_saving_is_shown_on_the_form(admin_client, monkeypatch):
+    def refuse(*, beneficiary, actor):
+        raise ValidationError({"full_name": "Refused by the service."})
+
+    monkeypatch.setattr("beneficiaries.admin.beneficiary_save", refuse)
+    page = reverse("admin:beneficiaries_beneficiary_add")
+    data = change_form_data(admin_client.get(page)) | {
+        "full_name": "Lương Thị Trúc",
+        "birth_year": 1970,
+        "sex": "F",
+        "category": "poor",
+        "commune": unit("2025", "02680").pk,
+    }
+    response = admin_client.post(page, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"full_name": ["Refused by the service."]}
+    assert not Beneficiary.objects.filter(search_name="luong thi truc").exists()
+
+
+@pytest.mark.parametrize("personal_id", ["123", "abcdefghijkl"])
+def test_a_malformed_personal_id_is_a_form_error(admin_client, personal_id):
+    page = reverse("admin:beneficiaries_beneficiary_add")
+    data = change_form_data(admin_client.get(page)) | {
+        "full_name": "Lương Thị Trúc",
+        "birth_year": 1970,
+        "sex": "F",
+        "category": "poor",
+        "commune": unit("2025", "02680").pk,
+        "personal_id": personal_id,
+    }
+    response = admin_client.post(page, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert f"exactly 12 digits; “{personal_id}” does not" in response.content.decode()
+
+
+def test_a_quota_line_is_not_saved_when_the_plan_is_invalid(admin_client, plan, city_quota):
+    page = reverse("admin:distributions_plan_change", args=[plan.pk])
+    data = add_inline_row(
+        change_form_data(admin_client.get(page)),
+        "quotas",
+        unit=unit("2024", "02680"),
+        cards=45,
+        books=10,
+        plan=plan,
+    ) | {"title": ""}
+    response = admin_client.post(page, data)
+    assert response.status_code == 200
+    assert "title" in response.context["adminform"].form.errors
+    assert not Quota.objects.filter(plan=plan, unit__code="02680").exists()
+    city_quota.refresh_from_db()
+    assert (city_quota.cards_split, city_quota.books_split) == (0, 0)
+
+
+def test_a_quota_change_is_not_saved_when_its_page_is_invalid(admin_client, plan, city_quota):
+    page = reverse("admin:distributions_quota_change", args=[city_quota.pk])
+    data = change_form_data(admin_client.get(page)) | {"cards": 500, "books": -1}
+    response = admin_client.post(page, data)
+    assert response.status_code == 200
+    city_quota.refresh_from_db()
+    assert (city_quota.cards, city_quota.books) == (600, 50)
+
+
+def test_an_item_page_is_read_only_and_refuses_a_post(admin_client, city_quota, pledge):
+    item = issue(city_quota, pledge)
+    page = reverse("admin:distributions_item_change", args=[item.pk])
+    response = admin_client.get(page)
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is False
+    assert admin_client.post(page, {"number": "X"}).status_code == 403
+    item.refresh_from_db()
+    assert item.number == ""
+
+
+@pytest.mark.parametrize("query", ["?handover=abc", "?quota=1x&beneficiary=-2", "?handover="])
+def test_the_issue_page_ignores_ids_that_are_not_numbers(admin_client, query):
+    response = admin_client.get(reverse("admin:distributions_item_add") + query)
+    assert response.status_code == 200
+    assert response.context["form"].initial == {}
+
+
+def test_the_issue_page_prefills_a_handover_id(admin_client, plan):
+    event = make_handover(plan)
+    response = admin_client.get(reverse("admin:distributions_item_add") + f"?handover={event.pk}")
+    assert response.context["form"].initial == {"handover": str(event.pk)}
+
+
+def test_an_issue_on_a_day_without_rates_is_refused_with_a_message(
+    admin_client, city_quota, pledge
+):
+    Rate.objects.all().delete()
+    person = make_beneficiary()
+    response = admin_client.post(
+        reverse("admin:distributions_item_add"),
+        {
+            "kind": "card",
+            "beneficiary": person.pk,
+            "quota": city_quota.pk,
+            "pledge": pledge.pk,
+            "issued_on": "16/01/2024",
+            "benefit_level": 4,
+            "participant_group": "GD",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "add it under Rates" in response.content.decode()
+    assert not Item.objects.filter(beneficiary=person).exists()
+    city_quota.refresh_from_db()
+    assert city_quota.cards_used == 0

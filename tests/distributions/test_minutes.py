@@ -245,3 +245,18 @@ def test_the_minutes_download_as_a_spreadsheet_with_a_row_per_item(admin_client,
         "Total value (VND)": 2 * CARD_VALUE + given["mai_book"].value,
     }
     assert sheet.column_dimensions["B"].width == 28
+
+
+def test_text_typed_by_people_stays_text_in_the_spreadsheet(admin_client, event):
+    formula = '=HYPERLINK("http://example.com/x","Bấm vào đây")'
+    give(event, person(formula), number="+GD4101234567890")
+    event.handover.officials_present = "@SUM(A1:A2)\n-1+1"
+    event.handover.save()
+    response = admin_client.get(xlsx_url(event.handover))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if cell.value}
+    for text in [formula, "+GD4101234567890"]:
+        assert cells[text].data_type == "s"
+    officials = next(cell for value, cell in cells.items() if "@SUM(A1:A2); -1+1" in str(value))
+    assert officials.data_type == "s"
+    assert not any(cell.data_type == "f" for cell in cells.values())
