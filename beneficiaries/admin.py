@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -178,6 +179,15 @@ class BeneficiaryAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
         if self.sees_personal_data(request):
             return self.list_display
         return [field for field in self.list_display if field not in SENSITIVE_FIELDS]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Hidden filters must stay hidden when typed into the address bar:
+        # ?category=poor or ?personal_id__startswith=010 would tell what they hide.
+        field = lookup.split(LOOKUP_SEP, 1)[0]
+        hidden = SENSITIVE_FIELDS | {"personal_id", "social_insurance_number"}
+        if field in hidden and (request is None or not self.sees_personal_data(request)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_list_filter(self, request):
         if self.sees_personal_data(request):

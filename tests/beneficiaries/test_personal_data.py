@@ -287,6 +287,17 @@ def test_a_user_without_the_permission_sees_no_ethnic_group_nor_category(client,
         assert "ethnic group" not in content and "hardship category" not in content
 
 
+@pytest.mark.parametrize(
+    "query", ["category=near_poor", "ethnic_group=08", "personal_id__startswith=010"]
+)
+def test_hidden_fields_cannot_be_filtered_from_the_address_bar(client, world, query):
+    login(client, world, "clerk")
+    url = reverse("admin:beneficiaries_beneficiary_changelist") + "?" + query
+    assert client.get(url).status_code == 400
+    login(client, world, "lao_cai")
+    assert client.get(url).status_code == 200
+
+
 def test_staff_with_the_permission_see_ethnic_group_and_category(client, world):
     page = login(client, world, "lao_cai").get(change_url(world["truc"]))
     content = page.content.decode()
