@@ -48,6 +48,19 @@ def issue(quota, pledge, person=None, **kwargs):
     )
 
 
+def issue_form(person, quota, pledge, **fields) -> dict:
+    """Return what staff type into the issuance form for a card."""
+    return {
+        "kind": "card",
+        "beneficiary": person.pk,
+        "quota": quota.pk,
+        "pledge": pledge.pk,
+        "issued_on": "16/01/2024",
+        "benefit_level": 4,
+        "participant_group": "GD",
+    } | fields
+
+
 def changelist(model: str) -> str:
     return reverse(f"admin:{model.replace('.', '_')}_changelist")
 
@@ -125,17 +138,14 @@ def test_staff_issue_a_card_from_the_admin(admin_client, city_quota, pledge):
     person = make_beneficiary()
     response = admin_client.post(
         reverse("admin:distributions_item_add"),
-        {
-            "kind": "card",
-            "beneficiary": person.pk,
-            "quota": city_quota.pk,
-            "pledge": pledge.pk,
-            "issued_on": "16/01/2024",
-            "valid_from": "16/01/2024",
-            "benefit_level": 4,
-            "participant_group": "gd",
-            "primary_care_code": "10001",
-        },
+        issue_form(
+            person,
+            city_quota,
+            pledge,
+            valid_from="16/01/2024",
+            participant_group="gd",
+            primary_care_code="10001",
+        ),
     )
     assert response.status_code == 302
     card = Item.objects.get(beneficiary=person)
@@ -148,15 +158,7 @@ def test_an_issue_over_the_quota_is_refused_with_a_message(admin_client, plan, p
     person = make_beneficiary()
     response = admin_client.post(
         reverse("admin:distributions_item_add"),
-        {
-            "kind": "card",
-            "beneficiary": person.pk,
-            "quota": quota.pk,
-            "pledge": pledge.pk,
-            "issued_on": "16/01/2024",
-            "benefit_level": 4,
-            "participant_group": "GD",
-        },
+        issue_form(person, quota, pledge),
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
@@ -499,15 +501,7 @@ def test_an_issue_on_a_day_without_rates_is_refused_with_a_message(
     person = make_beneficiary()
     response = admin_client.post(
         reverse("admin:distributions_item_add"),
-        {
-            "kind": "card",
-            "beneficiary": person.pk,
-            "quota": city_quota.pk,
-            "pledge": pledge.pk,
-            "issued_on": "16/01/2024",
-            "benefit_level": 4,
-            "participant_group": "GD",
-        },
+        issue_form(person, city_quota, pledge),
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
