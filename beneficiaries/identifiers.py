@@ -87,11 +87,12 @@ def validate_social_insurance_number(number: str) -> None:
 
 
 _PHONE = re.compile(r"^0[0-9]{9,10}$")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 
 
 def normalize_phone(number: str) -> str:
     """Return a phone number as digits with a leading 0: "+84 912.345.678" -> "0912345678"."""
-    digits = re.sub(r"[\s.\-()]", "", number)
+    digits = _PHONE_SEPARATORS.sub("", number)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:

@@ -225,3 +225,157 @@ class Beneficiary(models.Model):
             raise ValidationError(
                 {"commune": _("Choose a commune, ward or special zone of today's units.")}
             )
+
+
+class ImportJob(models.Model):
+    """One spreadsheet of recipients: checked first (the preview), then written as checked.
+
+    The file itself is kept in the database, so that a worker on another
+    machine can read it and the rejected rows can be downloaded later.
+    """
+
+    class Edition(models.TextChoices):
+        CURRENT = "2025", _("2025 list of units (34 provinces, in force from 1 July 2025)")
+        PREVIOUS = "2024", _("2024 list of units (63 provinces, older lists)")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("All or nothing: write only if every row is valid")
+        VALID_ROWS = "valid", _("Write the valid rows, set the rejected ones aside")
+
+    class Existing(models.TextChoices):
+        SKIP = "skip", _("Leave their record as it is")
+        UPDATE = "update", _("Update their record with the file's values")
+
+    class Duplicates(models.TextChoices):
+        LEAVE_OUT = "leave_out", _("Leave them out (they go to the rejected rows)")
+        IMPORT = "import", _("Record them as new recipients")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to be checked")
+        VALIDATING = "validating", _("being checked")
+        VALIDATED = "validated", _("checked, waiting for confirmation")
+        COMMIT_QUEUED = "commit_queued", _("confirmed, waiting to be written")
+        COMMITTING = "committing", _("being written")
+        COMMITTED = "committed", _("written")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    file_name = models.CharField(_("file"), max_length=255)
+    file_content = models.BinaryField(editable=False)
+    province = models.ForeignKey(
+        AdminUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("province"),
+        help_text=_("Every row must be a person of this province."),
+    )
+    edition = models.CharField(
+        _("list of units"), max_length=4, choices=Edition.choices, default=Edition.CURRENT
+    )
+    mode = models.CharField(
+        _("rows with errors"), max_length=5, choices=Mode.choices, default=Mode.ALL_OR_NOTHING
+    )
+    existing = models.CharField(
+        _("people already recorded"), max_length=6, choices=Existing.choices, default=Existing.SKIP
+    )
+    duplicates = models.CharField(
+        _("possible duplicates"),
+        max_length=9,
+        choices=Duplicates.choices,
+        default=Duplicates.LEAVE_OUT,
+    )
+    # The language the uploader reads: row messages are written in it.
+    language = models.CharField(max_length=10, default="vi", editable=False)
+    status = models.CharField(
+        _("status"), max_length=13, choices=Status.choices, default=Status.QUEUED
+    )
+    error = models.TextField(_("error"), blank=True)
+    header_row = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    ignored_headers = models.JSONField(default=list, blank=True, editable=False)
+    progress_done = models.PositiveIntegerField(default=0, editable=False)
+    progress_total = models.PositiveIntegerField(default=0, editable=False)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    new_count = models.PositiveIntegerField(_("new"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped_count = models.PositiveIntegerField(_("already recorded, left as they are"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("possible duplicates"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    validated_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    committed_at = models.DateTimeField(_("written at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient import")
+        verbose_name_plural = _("recipient imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {
+            self.Status.QUEUED,
+            self.Status.VALIDATING,
+            self.Status.COMMIT_QUEUED,
+            self.Status.COMMITTING,
+        }
+
+    @property
+    def can_commit(self) -> bool:
+        """Whether the preview may be confirmed: checked, and nothing blocks all-or-nothing."""
+        if self.status != self.Status.VALIDATED:
+            return False
+        return self.mode == self.Mode.VALID_ROWS or self.rejected_count == 0
+
+
+class ImportRow(models.Model):
+    """One checked row of an import: what the preview showed and the commit writes."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", _("new")
+        UPDATE = "update", _("updated")
+        UNCHANGED = "unchanged", _("unchanged")
+        SKIP = "skip", _("already recorded")
+        DUPLICATE = "duplicate", _("possible duplicate")
+        REJECTED = "rejected", _("rejected")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"))
+    outcome = models.CharField(_("outcome"), max_length=9, choices=Outcome.choices)
+    # The cells as the file had them, by column key: rejected rows are written back from them.
+    cells = models.JSONField(default=dict)
+    # The recipient's columns as they will be written (Beneficiary field names).
+    values = models.JSONField(null=True, blank=True)
+    # [[column key, message], ...] in the uploader's language.
+    errors = models.JSONField(default=list, blank=True)
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The stored record's updated_at when checked: the commit refuses a record changed since.
+    expected_updated_at = models.DateTimeField(null=True, blank=True)
+    # Who a possible duplicate resembles: [{"pk": id} or {"row": number}, ...].
+    similar = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import row")
+        verbose_name_plural = _("import rows")
+        ordering = ["job", "row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row_number"], name="import_row_unique"),
+        ]
+        indexes = [models.Index(fields=["job", "outcome", "row_number"], name="import_row_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job} #{self.row_number}"

@@ -9,6 +9,11 @@ from reference.text import fold
 from .models import Beneficiary
 
 
+def births_compatible(a: datetime.date | str | None, b: datetime.date | str | None) -> bool:
+    """Return whether two births of the same year may be one: a year alone fits any date."""
+    return a is None or b is None or a == b
+
+
 def beneficiary_possible_duplicates(beneficiary: Beneficiary) -> QuerySet[Beneficiary]:
     """Return other people with the same folded name, birth and commune (one indexed query).
 

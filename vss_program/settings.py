@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "reference",
     "accounts",
     "sponsors",
@@ -260,6 +263,14 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # installed by `migrate` (after the migrations), not written into the other
 # apps' migrations, so those apps keep their migrations to themselves.
 PGTRIGGER_MIGRATIONS = False
+
+# Background jobs (big imports) wait in PostgreSQL: the embedded default needs
+# no other server, and `manage.py db_worker` may run on any machine that
+# reaches the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Files with more data rows than this are checked and written by a worker;
+# smaller ones while the user waits.
+IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000, minimum=0)
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 # Event tables are indexed by record and time only, not by every foreign key they copy.
 PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)

@@ -1,0 +1,197 @@
+"""One row of a recipients' spreadsheet turned into a recipient's values, or into errors."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from accounts.scope import Scope
+from reference.models import AdminUnit
+from reference.text import fold
+
+from ..identifiers import has_personal_id_shape, personal_id_mismatches
+from ..models import Beneficiary
+from . import cells
+from .columns import BY_KEY
+from .communes import CommuneError, CommuneResolver
+
+# What a row holds, by Beneficiary column: what the commit writes and the preview compares.
+FIELDS = (
+    "full_name",
+    "search_name",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "ethnic_group",
+    "personal_id",
+    "social_insurance_number",
+    "phone",
+    "commune_id",
+    "province_id",
+    "address_line",
+    "category",
+    "notes",
+)
+# Left empty in a row, these keep what an existing record holds.
+OPTIONAL_FIELDS = (
+    "ethnic_group",
+    "personal_id",
+    "social_insurance_number",
+    "phone",
+    "address_line",
+    "notes",
+)
+
+_MAX_LENGTH = {f.name: f.max_length for f in Beneficiary._meta.concrete_fields}
+
+Errors = list[tuple[str, str]]
+
+
+def _message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+class RowChecker:
+    """Checks rows of one file: the look-ups it needs are loaded once, not per row."""
+
+    def __init__(
+        self,
+        *,
+        columns: dict[str, int],
+        resolver: CommuneResolver,
+        province: AdminUnit | None,
+        scope: Scope,
+        today: datetime.date,
+        current_resolver: CommuneResolver | None = None,
+    ):
+        self.columns = columns
+        self.resolver = resolver
+        # Set when rows name communes of an older list: today's communes, by code.
+        self.current_resolver = current_resolver
+        self.province = province
+        self.scope = scope
+        self.today = today
+        self._allowed: dict[int, str | None] = {}
+
+    def cells_of(self, row: list) -> dict[str, str]:
+        """Return the row's cells as text by column key, as the user typed them."""
+        width = len(row)
+        return {
+            key: cells.text_of(row[index])
+            for key, index in self.columns.items()
+            if index < width and not cells.is_blank(row[index])
+        }
+
+    def check(self, row: list) -> tuple[dict | None, Errors]:
+        """Return (values by Beneficiary column, []) or (None, [(column key, message), ...])."""
+        width = len(row)
+        columns = self.columns
+
+        def cell(key: str):
+            index = columns.get(key)
+            return row[index] if index is not None and index < width else None
+
+        errors: Errors = []
+        values: dict = {}
+
+        def read(key: str, parse, *args, **kwargs):
+            try:
+                return parse(cell(key), *args, **kwargs)
+            except ValidationError as error:
+                errors.append((key, _message(error)))
+                return None
+
+        values["full_name"] = read("full_name", cells.parse_full_name)
+        birth = read("birth", cells.parse_birth, today=self.today)
+        values["sex"] = read("sex", cells.parse_sex)
+        values["ethnic_group"] = read("ethnic_group", cells.parse_ethnic_group) or ""
+        values["personal_id"] = read("personal_id", cells.parse_personal_id)
+        values["social_insurance_number"] = read(
+            "social_insurance_number", cells.parse_social_insurance_number
+        )
+        values["phone"] = read("phone", cells.parse_phone) or ""
+        values["address_line"] = (
+            read("village", cells.parse_text, max_length=_MAX_LENGTH["address_line"]) or ""
+        )
+        values["category"] = read("category", cells.parse_category)
+        values["notes"] = read("note", cells.parse_text, max_length=2000) or ""
+        commune = self._commune(cell, errors)
+
+        if birth is not None:
+            birth_date, birth_year = birth
+            values["birth_date"] = birth_date.isoformat() if birth_date else None
+            values["birth_year"] = birth_year
+            personal_id = values["personal_id"]
+            if personal_id and values["sex"] and has_personal_id_shape(personal_id):
+                mismatches = personal_id_mismatches(
+                    personal_id,
+                    birth_year=birth_year,
+                    is_female=values["sex"] == Beneficiary.Sex.FEMALE,
+                )
+                errors.extend(("personal_id", message) for message in mismatches.values())
+        if errors:
+            return None, errors
+        values["search_name"] = fold(values["full_name"])
+        values["commune_id"] = commune.pk
+        values["province_id"] = commune.province_id
+        return values, errors
+
+    def _commune(self, cell, errors: Errors) -> AdminUnit | None:
+        try:
+            code = cells.parse_commune_code(cell("commune_code"))
+        except ValidationError as error:
+            errors.append(("commune_code", _message(error)))
+            return None
+        name = cells.text_of(cell("commune")) if not cells.is_blank(cell("commune")) else ""
+        province = cells.text_of(cell("province")) if not cells.is_blank(cell("province")) else ""
+        try:
+            unit = self.resolver.resolve(code=code, name=name, province=province)
+            if self.current_resolver is not None:
+                unit = self._today_commune(unit)
+        except CommuneError as error:
+            errors.append((error.column, _message(error)))
+            return None
+        refusal = self._refusal(unit)
+        if refusal:
+            errors.append(("commune_code" if code else "commune", refusal))
+            return None
+        return unit
+
+    def _today_commune(self, old: AdminUnit) -> AdminUnit:
+        """Return today's commune that carries an older commune's code (how codes were reused)."""
+        try:
+            unit = self.current_resolver.resolve(code=old.code, name="", province="")
+        except CommuneError:
+            unit = None
+        if unit is None or unit.province_id != old.current_province_id:
+            raise CommuneError(
+                _(
+                    "%(commune)s (code %(code)s) of the 2024 list has no commune with its code "
+                    "in today's list: write the commune of today."
+                )
+                % {"commune": old.name, "code": old.code},
+                column="commune",
+            )
+        return unit
+
+    def _refusal(self, unit: AdminUnit) -> str | None:
+        """Return why rows of this commune may not be imported here, or None."""
+        if unit.pk not in self._allowed:
+            refusal = None
+            if self.province is not None and unit.current_province_id != self.province.pk:
+                refusal = _("%(commune)s lies in %(province)s, not in %(chosen)s.") % {
+                    "commune": unit.name,
+                    "province": unit.province.name,
+                    "chosen": self.province.name,
+                }
+            elif not self.scope.allows_unit(unit):
+                refusal = _("%(commune)s lies outside the areas you work for.") % {
+                    "commune": unit.name
+                }
+            self._allowed[unit.pk] = refusal
+        return self._allowed[unit.pk]
+
+
+def column_label(key: str) -> str:
+    """Return a column's header in the user's language."""
+    return BY_KEY[key].label
