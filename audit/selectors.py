@@ -19,6 +19,7 @@ LABELS = {
     "update": _("changed"),
     "delete": _("deleted"),
     "unmask": _("full personal ID shown"),
+    "export": _("exported with the full personal ID"),
     # Migration 0002: the records as they were when the audit trail began.
     "baseline": _("as found when the audit trail began"),
 }

@@ -207,10 +207,12 @@ def _write_list(sheet: Worksheet, rows: Iterable[Sequence[object]], *, with_erro
     row = HEADER_ROW
     for row, values in enumerate(rows, start=HEADER_ROW + 1):
         for index, value in enumerate(values, start=1):
-            if value in (None, "") and index not in text_indexes:
-                continue  # an empty cell costs memory; number columns stay text though
+            empty = value is None or value == ""
+            if empty and index not in text_indexes:
+                continue  # a cell costs memory; empty number cells are made text though
             cell = sheet.cell(row=row, column=index)
-            set_text(cell, value)
+            if not empty:
+                set_text(cell, value)
             if index in text_indexes:
                 cell.number_format = "@"  # so that a number typed over it stays text
             elif index == error_index:

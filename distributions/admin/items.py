@@ -8,20 +8,25 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export.admin import ExportMixin
+from import_export.forms import ExportForm
 
 from accounts.admin import ScopedAdminMixin
+from beneficiaries.resources import EXPORT_FORMATS
 from reference.text import fold
 
 from ..forms import CancelForm, ConfirmForm, DeliverForm, IssueForm
 from ..models import Item
+from ..resources import ItemExportResource
 from ..services import item_cancel, item_confirm, item_deliver
 from ..templatetags.money import vnd
 
 
 @admin.register(Item)
-class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ItemAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "beneficiary", "plan", "quota", "pledge", "handover"]}),
         (None, {"fields": ["number", "status", "issued_on", "value_vnd"]}),
@@ -63,6 +68,11 @@ class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["beneficiary", "quota__unit", "pledge__sponsor"]
     date_hierarchy = "issued_on"
     actions = ["confirm", "deliver", "cancel"]
+    # Export of the list as filtered (django-import-export), with the IDs masked.
+    resource_classes = [ItemExportResource]
+    export_formats = EXPORT_FORMATS
+    export_form_class = ExportForm
+    to_encoding = "utf-8-sig"  # CSV with a BOM, or Excel reads Vietnamese as Latin-1
 
     @admin.display(description=_("unit"), ordering="quota__unit__code")
     def unit(self, item: Item):
@@ -98,6 +108,12 @@ class ItemAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # A card or book is part of the record: it is cancelled or returned, never deleted.
         return False
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def get_export_filename(self, request, queryset, file_format):
+        return f"the-bhyt-so-bhxh-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
