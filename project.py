@@ -64,6 +64,11 @@ def setup() -> None:
 
 def run(args: argparse.Namespace) -> None:
     setup()
+    # The worker that checks and writes big imports; it gets Ctrl-C with the
+    # server, being in the same process group.
+    worker = [str(PYTHON), "manage.py", "db_worker"]
+    print("+", " ".join(worker), "&", flush=True)
+    subprocess.Popen(worker, cwd=ROOT)
     command = [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{args.port}"]
     print("+", " ".join(command), flush=True)
     os.chdir(ROOT)
@@ -89,6 +94,12 @@ def messages(args: argparse.Namespace) -> None:
     ignored = ["--ignore", f"{VENV.name}/*", "--ignore", "var/*", "--ignore", "tests/*"]
     manage("makemessages", "--locale", "vi", "--locale", "en", *ignored)
     manage("compilemessages", "--ignore", f"{VENV.name}/*")
+
+
+def bench_import(args: argparse.Namespace) -> None:
+    """Measure the recipients' import on a generated 100,000-row file (bench/imports.py)."""
+    ensure_environment()
+    step(PYTHON, "-m", "bench.imports", *args.bench_args)
 
 
 def admin_units_2024(args: argparse.Namespace) -> None:
@@ -128,7 +139,26 @@ def main() -> None:
         "admin-units-2024", help="regenerate the 2024 edition of administrative units"
     ).set_defaults(handler=admin_units_2024)
 
-    args = parser.parse_args()
+    # `bench` runs every benchmark; for now the import one is all there is.
+    for name, help_text in (
+        ("bench-import", "measure the recipients' import (python -m bench.imports --help)"),
+        ("bench", "run the benchmarks and print their figures"),
+    ):
+        bench_parser = commands.add_parser(name, help=help_text)
+        bench_parser.add_argument(
+            "bench_args", nargs=argparse.REMAINDER, help="passed to python -m bench.imports"
+        )
+        bench_parser.set_defaults(handler=bench_import)
+
+    # The arguments after these commands go as they are to pytest or the benchmark;
+    # argparse's REMAINDER refuses them when the first starts with "-" (`test -k x`).
+    passthrough = {"test": "pytest_args", "bench": "bench_args", "bench-import": "bench_args"}
+    argv = sys.argv[1:]
+    if argv and argv[0] in passthrough:
+        args = parser.parse_args(argv[:1])
+        setattr(args, passthrough[argv[0]], argv[1:])
+    else:
+        args = parser.parse_args(argv)
     try:
         args.handler(args)
     except KeyboardInterrupt:

@@ -25,6 +25,8 @@ AREA_STAFF = [
     "beneficiaries.add_beneficiary",
     "beneficiaries.change_beneficiary",
     "beneficiaries.view_personal_data",
+    "beneficiaries.view_importjob",
+    "beneficiaries.add_importjob",
     "distributions.view_handover",
     "distributions.add_handover",
     "distributions.change_handover",

@@ -174,6 +174,8 @@ class AuditEventAdmin(admin.ModelAdmin):
             parts.append(_("admin action “%(action)s”") % {"action": context["action"]})
         if context.get("command"):
             parts.append(_("command %(name)s") % {"name": context["command"]})
+        if context.get("import_job"):
+            parts.append(_("import #%(number)s") % {"number": context["import_job"]})
         return " ".join(str(part) for part in parts if part) or "—"
 
     @admin.display(description=_("changes"))

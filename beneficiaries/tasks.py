@@ -1,0 +1,67 @@
+"""Background jobs of recipient imports, run by `manage.py db_worker` (django-tasks).
+
+Small files are checked and written while the user waits; bigger ones go to
+a worker, and the admin page shows their progress.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from .imports.services import import_commit, import_validate
+from .models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+
+def _failed(job_id: int) -> None:
+    job = ImportJob.objects.get(pk=job_id)
+    with translation.override(job.language):
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            error=_("The import stopped unexpectedly; nothing was written. Try again."),
+        )
+
+
+@task()
+def check_import(job_id: int) -> None:
+    try:
+        import_validate(job=ImportJob.objects.get(pk=job_id))
+    except Exception:
+        _failed(job_id)
+        raise
+
+
+@task()
+def write_import(job_id: int) -> None:
+    try:
+        import_commit(job=ImportJob.objects.get(pk=job_id))
+    except ValidationError:
+        logger.info("Import %s was not written: the job records why.", job_id)
+    except Exception:
+        _failed(job_id)
+        raise
+
+
+def in_background(job: ImportJob) -> bool:
+    return job.progress_total > settings.IMPORT_INLINE_ROWS
+
+
+def import_check_start(job: ImportJob) -> ImportJob:
+    """Check the job's file now when it is small, else queue it for a worker."""
+    if in_background(job):
+        check_import.enqueue(job.pk)
+        return job
+    return import_validate(job=job)
+
+
+def import_write_start(job: ImportJob) -> ImportJob:
+    """Write a confirmed job now when it is small, else queue it for a worker."""
+    if in_background(job):
+        write_import.enqueue(job.pk)
+        return job
+    return import_commit(job=job)

@@ -1,0 +1,160 @@
+"""The import screens of the admin, the background worker and the command line."""
+
+import io
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from python_calamine import CalamineWorkbook
+
+from accounts.roles import Role
+from beneficiaries.models import Beneficiary, ImportJob
+from tests.beneficiaries.import_files import HEADERS, person, xlsx
+from tests.factories import make_user, unit
+from tests.helpers import run_manage
+
+UPLOAD = reverse("admin:beneficiaries_importjob_add")
+
+
+def upload(client, content: bytes, name="danh-sach.xlsx", **fields):
+    """Post a file to the upload form as a browser does (the page's defaults, then ``fields``)."""
+    data = {
+        "file": io.BytesIO(content),
+        "province": unit("2025", "15").pk,
+        "edition": "2025",
+        "mode": "all",
+        "existing": "skip",
+    } | fields
+    data["file"].name = name
+    return client.post(UPLOAD, data)
+
+
+@pytest.fixture
+def provincial(client, db):
+    user = make_user("lao-cai", unit("2025", "15"), role=Role.PROVINCIAL_STAFF)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_upload_preview_confirm_in_the_users_language(provincial):
+    content = xlsx(
+        [person(), person(full_name="Lò Văn Tư", sex="Nam", birth="31/02/1970")],
+        title_rows=[["DANH SÁCH"]],
+    )
+    response = upload(provincial, content, mode="valid")
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response.url.endswith(f"/{job.pk}/change/")
+    page = provincial.get(response.url, headers={"accept-language": "vi"}).content.decode()
+    assert 'data-outcome="new">1<' in page and 'data-outcome="rejected">1<' in page
+    assert "<td>3</td><td>Ngày sinh: ngày 31/02/1970 không tồn tại</td>" in page
+    assert not Beneficiary.objects.filter(search_name="luong thi truc").exists()
+
+    rejects = provincial.get(reverse("admin:beneficiaries_importjob_rejects", args=[job.pk]))
+    sheet = CalamineWorkbook.from_object(io.BytesIO(rejects.content)).get_sheet_by_index(0)
+    assert any(row[1] == "Lò Văn Tư" for row in sheet.to_python())
+
+    confirmed = provincial.post(response.url, {"duplicates": "leave_out"})
+    assert confirmed.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.COMMITTED
+    assert Beneficiary.objects.filter(search_name="luong thi truc").count() == 1
+
+
+@pytest.mark.django_db
+def test_all_or_nothing_with_a_rejected_row_offers_no_confirmation(provincial):
+    upload(provincial, xlsx([person(), person(full_name="Lò Văn Tư", birth="31/02/1970")]))
+    job = ImportJob.objects.get()
+    page = provincial.get(reverse("admin:beneficiaries_importjob_change", args=[job.pk]))
+    assert b'id="confirm-import"' not in page.content
+    provincial.post(reverse("admin:beneficiaries_importjob_change", args=[job.pk]))
+    assert not Beneficiary.objects.filter(search_name="luong thi truc").exists()
+
+
+@pytest.mark.django_db
+def test_the_province_offered_and_accepted_is_the_users_own(provincial):
+    page = provincial.get(UPLOAD).content.decode()
+    assert "Tỉnh Lào Cai" in page and "Thành phố Hà Nội" not in page
+    response = upload(provincial, xlsx([person()]), province=unit("2025", "01").pk)
+    assert response.status_code == 200 and not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_imports_of_other_provinces_are_not_shown(provincial, client):
+    upload(provincial, xlsx([person()]))
+    job = ImportJob.objects.get()
+    other = make_user("ha-noi", unit("2025", "01"), role=Role.PROVINCIAL_STAFF)
+    client.force_login(other)
+    assert client.get(
+        reverse("admin:beneficiaries_importjob_change", args=[job.pk])
+    ).status_code in (
+        302,
+        404,
+    )
+    assert (
+        client.get(reverse("admin:beneficiaries_importjob_rejects", args=[job.pk])).status_code
+        == 404
+    )
+
+
+@pytest.mark.django_db
+def test_the_template_downloads_with_its_headers(provincial):
+    response = provincial.get(reverse("admin:beneficiaries_importjob_template"))
+    sheet = CalamineWorkbook.from_object(io.BytesIO(response.content)).get_sheet_by_index(0)
+    assert any(row[: len(HEADERS)] == HEADERS for row in sheet.to_python())
+
+
+def _worker_env() -> dict[str, str]:
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    return {"DATABASE_URL": url, "DEBUG": "true"}
+
+
+def test_a_big_file_is_checked_and_written_by_a_worker_with_progress(
+    committed_reference_data, client, settings
+):
+    settings.IMPORT_INLINE_ROWS = 2
+    user = make_user("lao-cai", unit("2025", "15"), role=Role.PROVINCIAL_STAFF)
+    client.force_login(user)
+    rows = [person(full_name=f"Người Thứ {n}", birth=str(1950 + n)) for n in range(5)]
+    response = upload(client, xlsx(rows))
+    job = ImportJob.objects.get()
+    progress_url = reverse("admin:beneficiaries_importjob_progress", args=[job.pk])
+    waiting = client.get(progress_url).json()
+    assert (waiting["running"], waiting["done"], waiting["total"]) == (True, 0, 5)
+    assert b'id="import-progress"' in client.get(response.url).content
+
+    worker = ["db_worker", "--batch", "--no-startup-delay", "--no-reload"]
+    assert run_manage(*worker, env=_worker_env()).returncode == 0
+    checked = client.get(progress_url).json()
+    assert (checked["running"], checked["status"], checked["done"]) == (False, "validated", 5)
+
+    client.post(response.url, {"duplicates": "leave_out"})
+    assert client.get(progress_url).json()["status"] == "commit_queued"
+    assert run_manage(*worker, env=_worker_env()).returncode == 0
+    assert client.get(progress_url).json()["status"] == "committed"
+    assert Beneficiary.objects.filter(search_name__startswith="nguoi thu").count() == 5
+
+
+def test_the_command_prints_totals_and_exits_by_outcome(committed_reference_data, tmp_path):
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(xlsx([person()]))
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx([person(full_name="Lò Văn Tư"), person(birth="31/02/1970")]))
+    rejects = tmp_path / "rejects.xlsx"
+    env = _worker_env()
+
+    dry = run_manage("import_beneficiaries", str(good), "--province", "15", "--dry-run", env=env)
+    assert dry.returncode == 0 and "new: 1" in " ".join(dry.stdout.split())
+    assert not Beneficiary.objects.exists()
+
+    refused = run_manage("import_beneficiaries", str(bad), "--rejects", str(rejects), env=env)
+    assert refused.returncode == 1 and "31/02/1970" in refused.stdout
+    assert not Beneficiary.objects.exists() and rejects.exists()
+
+    partial = run_manage("import_beneficiaries", str(bad), "--valid-only", env=env)
+    assert partial.returncode == 0, partial.stderr
+    assert Beneficiary.objects.filter(search_name="lo van tu").count() == 1
+
+    unreadable = run_manage("import_beneficiaries", str(tmp_path / "none.xlsx"), env=env)
+    assert unreadable.returncode == 2
