@@ -47,7 +47,7 @@ def test_upload_preview_confirm_in_the_users_language(provincial):
     assert response.status_code == 302 and response.url.endswith(f"/{job.pk}/change/")
     page = provincial.get(response.url, headers={"accept-language": "vi"}).content.decode()
     assert 'data-outcome="new">1<' in page and 'data-outcome="rejected">1<' in page
-    assert "<td>3</td><td>Ngày sinh: ngày 31/02/1970 không tồn tại</td>" in page
+    assert "<td>4</td><td>Ngày sinh: ngày 31/02/1970 không tồn tại</td>" in page
     assert not Beneficiary.objects.filter(search_name="luong thi truc").exists()
 
     rejects = provincial.get(reverse("admin:beneficiaries_importjob_rejects", args=[job.pk]))
