@@ -48,7 +48,8 @@ class Beneficiary(models.Model):
 
     full_name = models.CharField(_("full name"), max_length=150)
     # full_name folded (reference.text.fold): "luong thi truc" finds "Lương Thị Trúc".
-    search_name = models.CharField(max_length=150, editable=False, db_index=True)
+    # Compared for equality through beneficiary_duplicate_idx, whose first column it is.
+    search_name = models.CharField(max_length=150, editable=False)
     birth_date = models.DateField(
         _("date of birth"),
         null=True,
@@ -60,21 +61,20 @@ class Beneficiary(models.Model):
     ethnic_group = models.CharField(
         _("ethnic group"), max_length=2, choices=EthnicGroup.choices, blank=True
     )
-    personal_id = models.CharField(
+    # NULL when unknown, not "": the unique constraint admits any number of NULLs.
+    personal_id = models.CharField(  # noqa: DJ001
         _("personal identification number"),
         max_length=12,
         null=True,
         blank=True,
-        unique=True,
         validators=[validate_personal_id],
         help_text=_("12 digits (số định danh cá nhân / CCCD)."),
     )
-    social_insurance_number = models.CharField(
+    social_insurance_number = models.CharField(  # noqa: DJ001
         _("social-insurance number"),
         max_length=10,
         null=True,
         blank=True,
-        unique=True,
         validators=[validate_social_insurance_number],
         help_text=_("10 digits (mã số BHXH), for older records."),
     )
@@ -104,7 +104,6 @@ class Beneficiary(models.Model):
         _("household"),
         max_length=50,
         blank=True,
-        db_index=True,
         help_text=_("Any key shared by members of one household, e.g. the household book number."),
     )
     consent_on = models.DateField(_("consent given on"), null=True, blank=True)
@@ -137,7 +136,14 @@ class Beneficiary(models.Model):
             ),
             ("anonymise_beneficiary", _("Can anonymise recipients")),
         ]
+        # Unique constraints and plain indexes rather than unique=True and db_index=True,
+        # which add a LIKE index (varchar_pattern_ops) per column that no query uses
+        # and every insert maintains: a 100,000-row import pays for each.
         constraints = [
+            models.UniqueConstraint(fields=["personal_id"], name="beneficiary_personal_id_unique"),
+            models.UniqueConstraint(
+                fields=["social_insurance_number"], name="beneficiary_si_number_unique"
+            ),
             models.CheckConstraint(
                 name="beneficiary_personal_id_digits",
                 condition=Q(personal_id__isnull=True) | Q(personal_id__regex=r"^[0-9]{12}$"),
@@ -162,6 +168,7 @@ class Beneficiary(models.Model):
             models.Index(
                 fields=["search_name", "birth_year", "commune"], name="beneficiary_duplicate_idx"
             ),
+            models.Index(fields=["household_key"], name="beneficiary_household_idx"),
         ]
 
     def __str__(self) -> str:
@@ -351,13 +358,15 @@ class ImportRow(models.Model):
         DUPLICATE = "duplicate", _("possible duplicate")
         REJECTED = "rejected", _("rejected")
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    # Indexed by import_row_unique, whose first column it is.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     row_number = models.PositiveIntegerField(_("row"))
     outcome = models.CharField(_("outcome"), max_length=9, choices=Outcome.choices)
     # The cells as the file had them, by column key: rejected rows are written back from them.
     cells = models.JSONField(default=dict)
-    # The recipient's columns as they will be written (Beneficiary field names).
-    values = models.JSONField(null=True, blank=True)
+    # The recipient's columns as they will be written: STAGED_FIELDS, added below.
     # [[column key, message], ...] in the uploader's language.
     errors = models.JSONField(default=list, blank=True)
     beneficiary = models.ForeignKey(
@@ -375,7 +384,40 @@ class ImportRow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "row_number"], name="import_row_unique"),
         ]
-        indexes = [models.Index(fields=["job", "outcome", "row_number"], name="import_row_idx")]
 
     def __str__(self) -> str:
         return f"{self.job} #{self.row_number}"
+
+
+# The recipient's columns a checked row holds: what the commit writes and the preview compares.
+STAGED_FIELDS = (
+    "full_name",
+    "search_name",
+    "birth_date",
+    "birth_year",
+    "sex",
+    "ethnic_group",
+    "personal_id",
+    "social_insurance_number",
+    "phone",
+    "commune_id",
+    "province_id",
+    "address_line",
+    "category",
+    "notes",
+)
+
+
+def _staged_column(name: str) -> models.Field:
+    """Return a Beneficiary column for checked rows: same type, nullable, without checks,
+    uniqueness, index or foreign key, since the rows were checked and the commit's
+    INSERT into the recipients' table meets every constraint again."""
+    source = Beneficiary._meta.get_field(name)
+    if source.is_relation:
+        return models.BigIntegerField(null=True, blank=True)
+    options = {"max_length": source.max_length} if source.max_length else {}
+    return type(source)(null=True, blank=True, **options)
+
+
+for _name in STAGED_FIELDS:
+    ImportRow.add_to_class(_name, _staged_column(_name))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from accounts.scope import scope_of
 from reference.models import AdminUnit, UnitLevel
 
-from ..models import Beneficiary, ImportJob, ImportRow
+from ..models import STAGED_FIELDS, Beneficiary, ImportJob, ImportRow
 from ..tasks import import_check_start, import_write_start
 from .reader import SUFFIXES
 from .services import import_confirm, import_job_create, import_rejected_rows, row_error_text
@@ -102,14 +102,12 @@ class ConfirmForm(forms.Form):
 def _person_summary(values: dict, communes: dict[int, AdminUnit]) -> dict:
     """What the side-by-side view shows of a row or a recorded person (ID numbers masked)."""
     birth = values.get("birth_date")
-    if birth:
-        year, month, day = str(birth)[:10].split("-")
-        birth = f"{day}/{month}/{year}"
+    birth = birth.strftime("%d/%m/%Y") if birth else values.get("birth_year", "")
     commune = communes.get(values.get("commune_id"))
     personal_id = values.get("personal_id") or ""
     return {
         "full_name": values.get("full_name", ""),
-        "birth": birth or values.get("birth_year", ""),
+        "birth": birth,
         "sex": Beneficiary.Sex(values["sex"]).label if values.get("sex") else "",
         "commune": commune.name if commune else "",
         "village": values.get("address_line", ""),
@@ -140,9 +138,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         scope = scope_of(request.user)
         if scope.everything:
             return queryset
-        return queryset.filter(
-            Q(created_by=request.user) | Q(province_id__in=scope.provinces)
-        )
+        return queryset.filter(Q(created_by=request.user) | Q(province_id__in=scope.provinces))
 
     def has_change_permission(self, request, obj=None):
         return False  # a job is confirmed on its page, never edited
@@ -269,7 +265,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         rows = list(
             job.rows.filter(outcome=ImportRow.Outcome.DUPLICATE)
             .order_by("row_number")
-            .values("row_number", "values", "similar")[:DUPLICATES_SHOWN]
+            .values("row_number", "similar", *STAGED_FIELDS)[:DUPLICATES_SHOWN]
         )
         pks = {entry["pk"] for row in rows for entry in row["similar"] if "pk" in entry}
         numbers = {entry["row"] for row in rows for entry in row["similar"] if "row" in entry}
@@ -281,10 +277,12 @@ class ImportJobAdmin(admin.ModelAdmin):
             )
         }  # fmt: skip
         earlier = {
-            row["row_number"]: row["values"]
-            for row in job.rows.filter(row_number__in=numbers).values("row_number", "values")
+            row["row_number"]: row
+            for row in job.rows.filter(row_number__in=numbers).values("row_number", *STAGED_FIELDS)
         }
-        commune_ids = {row["values"]["commune_id"] for row in rows}
+        commune_ids = {row["commune_id"] for row in rows} | {
+            row["commune_id"] for row in earlier.values()
+        }
         communes = AdminUnit.objects.in_bulk(commune_ids)
         result = []
         for row in rows:
@@ -310,7 +308,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             result.append(
                 {
                     "row_number": row["row_number"],
-                    "person": _person_summary(row["values"], communes),
+                    "person": _person_summary(row, communes),
                     "similar": similar,
                 }
             )

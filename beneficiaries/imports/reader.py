@@ -50,7 +50,8 @@ def _sheets(content: bytes, suffix: str) -> Iterator[tuple[Iterator[list], int]]
     """Yield (rows, number of rows) for each visible sheet, or for the CSV."""
     if suffix in CSV_SUFFIXES:
         try:
-            text = content.decode("utf-8-sig")
+            # PostgreSQL text holds no NUL: a stray one (workbooks cannot have any) is dropped.
+            text = content.decode("utf-8-sig").replace("\x00", "")
         except UnicodeDecodeError:
             raise FileError(
                 _("The CSV file is not in UTF-8. In Excel, save it as “CSV UTF-8”.")
@@ -114,16 +115,21 @@ def _data_rows(rows: Iterator[list], header_row: int) -> Iterator[tuple[int, lis
         yield number, cells
 
 
-def read_table(content: bytes, file_name: str) -> Table:
-    """Return the table of recipients in a file; raise FileError when there is none."""
-    suffix = PurePath(file_name).suffix.lower()
-    if suffix not in SUFFIXES:
+def require_spreadsheet(content: bytes, file_name: str) -> None:
+    """Refuse, before reading it, a file that cannot be a list of recipients."""
+    if PurePath(file_name).suffix.lower() not in SUFFIXES:
         raise FileError(
             _("“%(name)s” is not a spreadsheet: upload an XLSX, XLS or CSV file.")
             % {"name": file_name}
         )
     if not content:
         raise FileError(_("The file is empty."))
+
+
+def read_table(content: bytes, file_name: str) -> Table:
+    """Return the table of recipients in a file; raise FileError when there is none."""
+    require_spreadsheet(content, file_name)
+    suffix = PurePath(file_name).suffix.lower()
     for rows, height in _sheets(content, suffix):
         for number, cells in enumerate(rows, start=1):
             if number > MAX_TITLE_ROWS + 1:
@@ -162,8 +168,3 @@ def _require_columns(columns: dict[str, int]) -> None:
             _("The file has no column %(columns)s.")
             % {"columns": get_text_list([f"“{name}”" for name in missing], _("and"))}
         )
-
-
-def count_rows(content: bytes, file_name: str) -> int:
-    """Return about how many rows a file has below its header (to choose inline or worker)."""
-    return read_table(content, file_name).height

@@ -1,6 +1,7 @@
 """One row of a recipients' spreadsheet turned into a recipient's values, or into errors."""
 
 import datetime
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -15,23 +16,6 @@ from . import cells
 from .columns import BY_KEY
 from .communes import CommuneError, CommuneResolver
 
-# What a row holds, by Beneficiary column: what the commit writes and the preview compares.
-FIELDS = (
-    "full_name",
-    "search_name",
-    "birth_date",
-    "birth_year",
-    "sex",
-    "ethnic_group",
-    "personal_id",
-    "social_insurance_number",
-    "phone",
-    "commune_id",
-    "province_id",
-    "address_line",
-    "category",
-    "notes",
-)
 # Left empty in a row, these keep what an existing record holds.
 OPTIONAL_FIELDS = (
     "ethnic_group",
@@ -72,6 +56,38 @@ class RowChecker:
         self.scope = scope
         self.today = today
         self._allowed: dict[int, str | None] = {}
+        # Rows get blank cells added at their end: a short row's missing cells and a
+        # column the file lacks (index -1, the last added) read as blank.
+        self._padding = [None] * (max(columns.values()) + 2)
+        absent = -1
+
+        def index(key: str) -> int:
+            return columns.get(key, absent)
+
+        # (column key, value name, parser, cell index) for the cells read one by one.
+        self._plan = [
+            ("full_name", "full_name", cells.parse_full_name, index("full_name")),
+            ("birth", "birth", partial(cells.parse_birth, today=today), index("birth")),
+            ("sex", "sex", cells.parse_sex, index("sex")),
+            ("ethnic_group", "ethnic_group", cells.parse_ethnic_group, index("ethnic_group")),
+            ("personal_id", "personal_id", cells.parse_personal_id, index("personal_id")),
+            (
+                "social_insurance_number",
+                "social_insurance_number",
+                cells.parse_social_insurance_number,
+                index("social_insurance_number"),
+            ),
+            ("phone", "phone", cells.parse_phone, index("phone")),
+            (
+                "village",
+                "address_line",
+                partial(cells.parse_text, max_length=_MAX_LENGTH["address_line"]),
+                index("village"),
+            ),
+            ("category", "category", cells.parse_category, index("category")),
+            ("note", "notes", partial(cells.parse_text, max_length=2000), index("note")),
+        ]
+        self._commune_columns = (index("commune_code"), index("commune"), index("province"))
 
     def cells_of(self, row: list) -> dict[str, str]:
         """Return the row's cells as text by column key, as the user typed them."""
@@ -84,42 +100,21 @@ class RowChecker:
 
     def check(self, row: list) -> tuple[dict | None, Errors]:
         """Return (values by Beneficiary column, []) or (None, [(column key, message), ...])."""
-        width = len(row)
-        columns = self.columns
-
-        def cell(key: str):
-            index = columns.get(key)
-            return row[index] if index is not None and index < width else None
-
+        row = [*row, *self._padding]
         errors: Errors = []
         values: dict = {}
-
-        def read(key: str, parse, *args, **kwargs):
+        for key, field, parse, index in self._plan:
             try:
-                return parse(cell(key), *args, **kwargs)
+                values[field] = parse(row[index])
             except ValidationError as error:
                 errors.append((key, _message(error)))
-                return None
+                values[field] = None
+        commune = self._commune(row, errors)
 
-        values["full_name"] = read("full_name", cells.parse_full_name)
-        birth = read("birth", cells.parse_birth, today=self.today)
-        values["sex"] = read("sex", cells.parse_sex)
-        values["ethnic_group"] = read("ethnic_group", cells.parse_ethnic_group) or ""
-        values["personal_id"] = read("personal_id", cells.parse_personal_id)
-        values["social_insurance_number"] = read(
-            "social_insurance_number", cells.parse_social_insurance_number
-        )
-        values["phone"] = read("phone", cells.parse_phone) or ""
-        values["address_line"] = (
-            read("village", cells.parse_text, max_length=_MAX_LENGTH["address_line"]) or ""
-        )
-        values["category"] = read("category", cells.parse_category)
-        values["notes"] = read("note", cells.parse_text, max_length=2000) or ""
-        commune = self._commune(cell, errors)
-
+        birth = values.pop("birth")
         if birth is not None:
             birth_date, birth_year = birth
-            values["birth_date"] = birth_date.isoformat() if birth_date else None
+            values["birth_date"] = birth_date
             values["birth_year"] = birth_year
             personal_id = values["personal_id"]
             if personal_id and values["sex"] and has_personal_id_shape(personal_id):
@@ -136,14 +131,16 @@ class RowChecker:
         values["province_id"] = commune.province_id
         return values, errors
 
-    def _commune(self, cell, errors: Errors) -> AdminUnit | None:
+    def _commune(self, row: list, errors: Errors) -> AdminUnit | None:
+        code_index, name_index, province_index = self._commune_columns
         try:
-            code = cells.parse_commune_code(cell("commune_code"))
+            code = cells.parse_commune_code(row[code_index])
         except ValidationError as error:
             errors.append(("commune_code", _message(error)))
             return None
-        name = cells.text_of(cell("commune")) if not cells.is_blank(cell("commune")) else ""
-        province = cells.text_of(cell("province")) if not cells.is_blank(cell("province")) else ""
+        name, province = row[name_index], row[province_index]
+        name = "" if cells.is_blank(name) else cells.text_of(name)
+        province = "" if cells.is_blank(province) else cells.text_of(province)
         try:
             unit = self.resolver.resolve(code=code, name=name, province=province)
             if self.current_resolver is not None:

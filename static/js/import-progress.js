@@ -10,8 +10,12 @@
         .then(function (response) { return response.json(); })
         .then(function (data) {
           if (!data.running) { window.location.reload(); return; }
-          bar.max = data.total || 1;
-          bar.value = data.done;
+          if (data.total) {
+            bar.max = data.total;
+            bar.value = data.done;
+          } else {
+            bar.removeAttribute("value"); // not read yet: a moving bar
+          }
           if (text) { text.textContent = data.done + " / " + data.total; }
           if (status) { status.textContent = data.status_label; }
           window.setTimeout(poll, 1000);

@@ -22,9 +22,7 @@ def person(**cells) -> dict:
     } | cells
 
 
-def xlsx(
-    rows: list[dict], *, headers: list[str] = HEADERS, title_rows: list[list] = ()
-) -> bytes:
+def xlsx(rows: list[dict], *, headers: list[str] = HEADERS, title_rows: list[list] = ()) -> bytes:
     """Return an XLSX file: title rows, a header row, then ``rows`` (cells as given: numbers,
     dates and text stay what they are, as Excel stores them)."""
     keys = [column.key for column in COLUMNS]

@@ -113,7 +113,7 @@ def _worker_env() -> dict[str, str]:
 def test_a_big_file_is_checked_and_written_by_a_worker_with_progress(
     committed_reference_data, client, settings
 ):
-    settings.IMPORT_INLINE_ROWS = 2
+    settings.IMPORT_INLINE_BYTES = 0
     user = make_user("lao-cai", unit("2025", "15"), role=Role.PROVINCIAL_STAFF)
     client.force_login(user)
     rows = [person(full_name=f"Người Thứ {n}", birth=str(1950 + n)) for n in range(5)]
@@ -121,7 +121,8 @@ def test_a_big_file_is_checked_and_written_by_a_worker_with_progress(
     job = ImportJob.objects.get()
     progress_url = reverse("admin:beneficiaries_importjob_progress", args=[job.pk])
     waiting = client.get(progress_url).json()
-    assert (waiting["running"], waiting["done"], waiting["total"]) == (True, 0, 5)
+    # Not read yet: the number of rows is known once a worker opens the file.
+    assert (waiting["running"], waiting["done"], waiting["total"]) == (True, 0, 0)
     assert b'id="import-progress"' in client.get(response.url).content
 
     worker = ["db_worker", "--batch", "--no-startup-delay", "--no-reload"]

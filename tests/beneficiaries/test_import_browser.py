@@ -45,7 +45,7 @@ def worker_env():
 def test_a_worker_checks_the_file_while_the_page_follows_then_the_user_confirms(
     spreadsheet, worker_env, settings, browser_page
 ):
-    settings.IMPORT_INLINE_ROWS = 1  # this small file goes to the worker too
+    settings.IMPORT_INLINE_BYTES = 0  # this small file goes to the worker too
     page = browser_page
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -142,14 +142,22 @@ def test_row_messages_are_in_the_uploaders_language():
 
 
 def test_a_file_without_header_or_required_column_is_refused_whole():
-    with pytest.raises(FileError, match="No header row"):
-        check(xlsx([], headers=["a", "b"], title_rows=[["x"]] * 3))
-    with pytest.raises(FileError, match="Giới tính"):
-        check(xlsx([], headers=["Họ và tên", "Ngày sinh", "Mã xã", "Diện đối tượng"]))
+    def refusal(content: bytes, name: str = "danh-sach.xlsx") -> str:
+        job = check(content, name)
+        assert job.status == ImportJob.Status.FAILED and not job.rows.exists()
+        return job.error
+
+    assert "No header row" in refusal(xlsx([], headers=["a", "b"], title_rows=[["x"]] * 3))
+    assert "Giới tính" in refusal(
+        xlsx([], headers=["Họ và tên", "Ngày sinh", "Mã xã", "Diện đối tượng"])
+    )
+    assert "UTF-8" in refusal("Họ và tên,Giới tính".encode("cp1258", "replace") + b"\xff", "a.csv")
+    assert "could not be read" in refusal(b"PK not really a workbook")
+    # Refused before anything is stored.
     with pytest.raises(FileError, match="not a spreadsheet"):
         check(b"%PDF", "list.pdf")
-    with pytest.raises(FileError, match="UTF-8"):
-        check("Họ và tên,Giới tính".encode("cp1258", errors="replace") + b"\xff", "list.csv")
+    with pytest.raises(FileError, match="empty"):
+        check(b"", "list.xlsx")
 
 
 def test_a_person_repeated_in_the_file_is_imported_once():
@@ -286,8 +294,7 @@ def test_a_written_job_is_not_written_twice():
 def test_the_preview_queries_by_batch_not_by_row():
     def queries(count: int) -> int:
         rows = [
-            person(full_name=f"Người Số {n}", personal_id=f"010170{n:06d}")
-            for n in range(count)
+            person(full_name=f"Người Số {n}", personal_id=f"010170{n:06d}") for n in range(count)
         ]
         content = xlsx(rows)
         job = import_job_create(
@@ -309,3 +316,17 @@ def test_the_commit_is_recorded_in_the_audit_trail_with_the_uploader_and_the_imp
     assert event.pgh_label == "insert"
     assert event.pgh_context["import_job"] == job.pk
     assert (event.user, event.pgh_context["username"]) == (uploader, "tinh")
+
+
+def test_cells_with_line_breaks_tabs_backslashes_or_nul_are_written_as_typed():
+    job = write(check(xlsx([person(note="Nhà\tsố 5\nngõ 3 \\ \\N cuối")])))
+    assert job.new_count == 1, errors(job)
+    # White space is collapsed like any text typed in; a backslash, even before N, stays.
+    assert (
+        Beneficiary.objects.get(search_name="luong thi truc").notes == "Nhà số 5 ngõ 3 \\ \\N cuối"
+    )
+    # A NUL (impossible in XLSX, possible in a CSV) is dropped: PostgreSQL text has none.
+    rows = [person(full_name="Lò Văn Tư", village="Bản\x00 Mới"), person(birth="3\x001/02/1970")]
+    job = write(check(csv_bytes(rows), "a.csv", mode=ImportJob.Mode.VALID_ROWS))
+    assert (job.new_count, job.rejected_count) == (1, 1), errors(job)
+    assert Beneficiary.objects.get(search_name="lo van tu").address_line == "Bản Mới"
