@@ -26,6 +26,16 @@ OPTIONAL_FIELDS = (
     "notes",
 )
 
+# What an empty optional cell gives, as its parser would.
+_EMPTY = {
+    "ethnic_group": "",
+    "personal_id": None,
+    "social_insurance_number": None,
+    "phone": "",
+    "address_line": "",
+    "notes": "",
+}
+
 _MAX_LENGTH = {f.name: f.max_length for f in Beneficiary._meta.concrete_fields}
 
 Errors = list[tuple[str, str]]
@@ -104,8 +114,13 @@ class RowChecker:
         errors: Errors = []
         values: dict = {}
         for key, field, parse, index in self._plan:
+            cell = row[index]
+            # An empty optional cell needs no parser (most rows leave several empty).
+            if (cell is None or cell == "") and field in _EMPTY:
+                values[field] = _EMPTY[field]
+                continue
             try:
-                values[field] = parse(row[index])
+                values[field] = parse(cell)
             except ValidationError as error:
                 errors.append((key, _message(error)))
                 values[field] = None
