@@ -66,6 +66,7 @@ class RowChecker:
         self.scope = scope
         self.today = today
         self._allowed: dict[int, str | None] = {}
+        self._communes: dict[tuple, tuple[AdminUnit | None, tuple | None]] = {}
         # Rows get blank cells added at their end: a short row's missing cells and a
         # column the file lacks (index -1, the last added) read as blank.
         self._padding = [None] * (max(columns.values()) + 2)
@@ -147,13 +148,23 @@ class RowChecker:
         return values, errors
 
     def _commune(self, row: list, errors: Errors) -> AdminUnit | None:
+        # Lists repeat a few communes thousands of times: each spelling is read once.
         code_index, name_index, province_index = self._commune_columns
+        key = (row[code_index], row[name_index], row[province_index])
+        found = self._communes.get(key)
+        if found is None:
+            found = self._communes[key] = self._find_commune(*key)
+        unit, error = found
+        if error is not None:
+            errors.append(error)
+        return unit
+
+    def _find_commune(self, code, name, province) -> tuple[AdminUnit | None, tuple | None]:
+        """Return (commune, None) or (None, (column key, message)) for the three cells."""
         try:
-            code = cells.parse_commune_code(row[code_index])
+            code = cells.parse_commune_code(code)
         except ValidationError as error:
-            errors.append(("commune_code", _message(error)))
-            return None
-        name, province = row[name_index], row[province_index]
+            return None, ("commune_code", _message(error))
         name = "" if cells.is_blank(name) else cells.text_of(name)
         province = "" if cells.is_blank(province) else cells.text_of(province)
         try:
@@ -161,13 +172,11 @@ class RowChecker:
             if self.current_resolver is not None:
                 unit = self._today_commune(unit)
         except CommuneError as error:
-            errors.append((error.column, _message(error)))
-            return None
+            return None, (error.column, _message(error))
         refusal = self._refusal(unit)
         if refusal:
-            errors.append(("commune_code" if code else "commune", refusal))
-            return None
-        return unit
+            return None, ("commune_code" if code else "commune", refusal)
+        return unit, None
 
     def _today_commune(self, old: AdminUnit) -> AdminUnit:
         """Return today's commune that carries an older commune's code (how codes were reused)."""

@@ -221,12 +221,10 @@ class _Row:
         self.values = None
 
 
-# What a stored recipient is compared on, with the row's values.
-_RECORD_FIELDS = ("id", "updated_at", *STAGED_FIELDS)
+class _Record(dict):
+    """A recorded recipient's columns that rows are compared with, and its id and last change."""
 
-
-def _record_values(record: dict) -> dict:
-    return {name: record[name] for name in STAGED_FIELDS}
+    __slots__ = ("id", "stamp")
 
 
 def _merged(record: dict, values: dict) -> dict:
@@ -289,7 +287,7 @@ def _match_recorded(staged: list[_Row], job: ImportJob, scope: Scope) -> None:
             for field in ("personal_id", "social_insurance_number"):
                 if record[field]:
                     by_number[(field, record[field])] = record
-        ids = [record["id"] for record in records]
+        ids = [record.id for record in records]
         in_scope = (
             set(ids)
             if scope.everything
@@ -310,7 +308,7 @@ def _match_row(row: _Row, by_number: dict, in_scope: set[int], job: ImportJob) -
     if not found:
         return
     record = found[0]
-    if any(other["id"] != record["id"] for other in found):
+    if any(other.id != record.id for other in found):
         row.reject(
             "social_insurance_number",
             _("this number belongs to another recorded person than the personal ID does."),
@@ -328,16 +326,16 @@ def _match_row(row: _Row, by_number: dict, in_scope: set[int], job: ImportJob) -
                 },
             )
             return
-    if record["id"] not in in_scope:
+    if record.id not in in_scope:
         row.reject(
             "personal_id" if "personal_id" in matches else "social_insurance_number",
             _("this person is already recorded outside the areas you work for."),
         )
         return
     merged = _merged(record, values)
-    row.beneficiary = record["id"]
-    row.stamp = record["updated_at"]
-    if merged == _record_values(record):
+    row.beneficiary = record.id
+    row.stamp = record.stamp
+    if merged == record:
         row.outcome = Outcome.UNCHANGED
     elif job.existing == ImportJob.Existing.UPDATE:
         row.outcome = Outcome.UPDATE
@@ -378,7 +376,7 @@ def _match_possible_duplicates(staged: list[_Row]) -> None:
                AND anonymised_at IS NULL""",
             [list(names), list(years), list(communes)],
         )
-        by_key: dict[tuple, list[dict]] = {}
+        by_key: dict[tuple, list[_Record]] = {}
         for record in records:
             key = (record["search_name"], record["birth_year"], record["commune_id"])
             by_key.setdefault(key, []).append(record)
@@ -387,12 +385,12 @@ def _match_possible_duplicates(staged: list[_Row]) -> None:
             similar = [r for r in by_key.get(key, ()) if _similar(r, row.values)]
             if not similar:
                 continue
-            if len(similar) == 1 and _merged(similar[0], row.values) == _record_values(similar[0]):
+            if len(similar) == 1 and _merged(similar[0], row.values) == similar[0]:
                 row.outcome = Outcome.UNCHANGED
-                row.beneficiary = similar[0]["id"]
+                row.beneficiary = similar[0].id
             else:
                 row.outcome = Outcome.DUPLICATE
-                row.similar = [{"pk": record["id"]} for record in similar]
+                row.similar = [{"pk": record.id} for record in similar]
 
     earlier: dict[tuple, list[_Row]] = {}
     for row in new_rows:
@@ -407,19 +405,24 @@ def _match_possible_duplicates(staged: list[_Row]) -> None:
             earlier.setdefault(key, []).append(row)
 
 
-def _records(condition: str, params: list) -> list[dict]:
-    """Return the recipients meeting an SQL condition, as dicts of the compared columns.
+def _records(condition: str, params: list) -> list[_Record]:
+    """Return the recipients meeting an SQL condition, with the columns rows are compared on.
 
     Plain SQL with arrays (``= ANY(%s)``): with 5,000 numbers a batch, the
     ORM's ``__in`` costs more in Python than the query does in PostgreSQL.
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(_RECORD_FIELDS)} FROM {Beneficiary._meta.db_table} "
-            f"WHERE {condition}",
+            f"SELECT id, updated_at, {', '.join(STAGED_FIELDS)} "
+            f"FROM {Beneficiary._meta.db_table} WHERE {condition}",
             params,
         )
-        return [dict(zip(_RECORD_FIELDS, values, strict=True)) for values in cursor.fetchall()]
+        records = []
+        for pk, stamp, *values in cursor.fetchall():
+            record = _Record(zip(STAGED_FIELDS, values, strict=True))
+            record.id, record.stamp = pk, stamp
+            records.append(record)
+        return records
 
 
 # COPY's text format: backslashes, tabs and line breaks in a value are escaped; NULL is \\N.

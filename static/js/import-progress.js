@@ -13,10 +13,10 @@
           if (data.total) {
             bar.max = data.total;
             bar.value = data.done;
+            if (text) { text.textContent = data.done + " / " + data.total; }
           } else {
-            bar.removeAttribute("value"); // not read yet: a moving bar
+            bar.removeAttribute("value"); // not counted in rows: a moving bar
           }
-          if (text) { text.textContent = data.done + " / " + data.total; }
           if (status) { status.textContent = data.status_label; }
           window.setTimeout(poll, 1000);
         })

@@ -8,6 +8,7 @@ from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
 from accounts.roles import Role
+from beneficiaries.imports import services as import_services
 from beneficiaries.models import Beneficiary, ImportJob
 from tests.beneficiaries.import_files import HEADERS, person, xlsx
 from tests.factories import make_user, unit
@@ -159,3 +160,25 @@ def test_the_command_prints_totals_and_exits_by_outcome(committed_reference_data
 
     unreadable = run_manage("import_beneficiaries", str(tmp_path / "none.xlsx"), env=env)
     assert unreadable.returncode == 2
+
+
+@pytest.mark.django_db
+def test_the_progress_endpoint_counts_rows_while_they_are_checked(provincial, monkeypatch):
+    monkeypatch.setattr(import_services, "BATCH_SIZE", 2)
+    rows = [person(full_name=f"Người Thứ {n}", birth=str(1950 + n)) for n in range(5)]
+    job = import_services.import_job_create(
+        actor=None, file_name="x.xlsx", content=xlsx(rows), province=unit("2025", "15")
+    )
+    url = reverse("admin:beneficiaries_importjob_progress", args=[job.pk])
+    seen = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(provincial.get(url).json())
+
+    import_services.import_validate(job=job, progress=progress)
+    assert [(p["status"], p["done"], p["total"]) for p in seen] == [
+        ("validating", 2, 5),
+        ("validating", 4, 5),
+        ("validating", 5, 5),
+    ]
+    assert provincial.get(url).json()["running"] is False
