@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PORT ?= 8000
 
-.PHONY: run test setup lint messages admin-units-2024
+.PHONY: run test setup lint messages admin-units-2024 bench bench-import
 
 run:
 	$(PYTHON) project.py run --port $(PORT)
@@ -12,3 +12,7 @@ test:
 
 setup lint messages admin-units-2024:
 	$(PYTHON) project.py $@
+
+# Benchmarks print figures (not a test): `make bench-import BENCH_ARGS="--plain-rows 5000"`.
+bench bench-import:
+	$(PYTHON) project.py $@ $(BENCH_ARGS)
