@@ -9,7 +9,7 @@ from reference.text import fold
 from .models import Beneficiary
 
 
-def births_compatible(a: datetime.date | str | None, b: datetime.date | str | None) -> bool:
+def births_compatible(a: datetime.date | None, b: datetime.date | None) -> bool:
     """Return whether two births of the same year may be one: a year alone fits any date."""
     return a is None or b is None or a == b
 

@@ -53,16 +53,23 @@ def in_background(job: ImportJob) -> bool:
 
 
 def import_check_start(job: ImportJob) -> ImportJob:
-    """Check the job's file now when it is small, else queue it for a worker."""
+    """Check the job's file now when it is small, else queue it for a worker.
+
+    Either way through the task, so that a failure is recorded on the job alike.
+    """
     if in_background(job):
         check_import.enqueue(job.pk)
-        return job
-    return import_validate(job=job)
+    else:
+        check_import.call(job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def import_write_start(job: ImportJob) -> ImportJob:
     """Write a confirmed job now when it is small, else queue it for a worker."""
     if in_background(job):
         write_import.enqueue(job.pk)
-        return job
-    return import_commit(job=job)
+    else:
+        write_import.call(job.pk)
+    job.refresh_from_db()
+    return job
