@@ -1,6 +1,9 @@
 """The import screens of the admin, the background worker and the command line."""
 
 import io
+import signal
+import subprocess
+import time
 
 import pytest
 from django.db import connection
@@ -10,9 +13,10 @@ from python_calamine import CalamineWorkbook
 from accounts.roles import Role
 from beneficiaries.imports import services as import_services
 from beneficiaries.models import Beneficiary, ImportJob
+from beneficiaries.tasks import write_import
 from tests.beneficiaries.import_files import HEADERS, person, xlsx
 from tests.factories import make_user, unit
-from tests.helpers import run_manage
+from tests.helpers import manage_args, manage_env, run_manage
 
 UPLOAD = reverse("admin:beneficiaries_importjob_add")
 
@@ -182,3 +186,39 @@ def test_the_progress_endpoint_counts_rows_while_they_are_checked(provincial, mo
         ("validating", 5, 5),
     ]
     assert provincial.get(url).json()["running"] is False
+
+
+def test_a_worker_killed_while_writing_leaves_nothing_and_the_job_finishes_once_later(
+    committed_reference_data,
+):
+    rows = [
+        person(full_name=f"Người Thứ {n}", birth=str(1930 + n % 90), village=f"Thôn {n}")
+        for n in range(5000)
+    ]
+    job = import_services.import_job_create(
+        actor=None, file_name="x.xlsx", content=xlsx(rows), province=unit("2025", "15")
+    )
+    job = import_services.import_validate(job=job)
+    job = import_services.import_confirm(job=job, actor=None, duplicates="import")
+    write_import.enqueue(job.pk)
+
+    worker = subprocess.Popen(
+        manage_args("db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1"),
+        env=manage_env(_worker_env()),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while ImportJob.objects.get(pk=job.pk).status != ImportJob.Status.COMMITTING:
+            assert time.monotonic() < deadline, "the worker never started writing"
+            time.sleep(0.005)
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.COMMITTING
+    assert not Beneficiary.objects.filter(search_name__startswith="nguoi thu").exists()
+
+    # Running the job again (the worker's row lock died with it) writes it once.
+    assert import_services.import_commit(job=job).status == ImportJob.Status.COMMITTED
+    assert import_services.import_commit(job=job).status == ImportJob.Status.COMMITTED
+    assert Beneficiary.objects.filter(search_name__startswith="nguoi thu").count() == 5000
