@@ -17,9 +17,10 @@ Why it is built this way:
   memory it reports is its own and not an earlier phase's.  Django's start-up
   is left out of the times, as in the reference figures we compare with, but not out of
   the memory: a worker holds it too.
-- Queries are counted through Django's debug cursor, which also sees COPY (the
-  preview's staging); its log is replaced by a counter so that the plain path's
-  hundreds of thousands of statements cost no memory.
+- Queries are counted in the driver (psycopg2's cursor factory), which sees
+  every statement whatever sends it: Django's cursors and the raw connection a
+  thread of the preview uses for COPY.  Only counts are kept, so the plain
+  path's hundreds of thousands of statements cost no memory.
 
 Appends the figures as one JSON line to bench/results.jsonl.
 """
@@ -37,6 +38,7 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -190,8 +192,10 @@ def _empty_recipients() -> None:
 class QueryCounter:
     """Count the statements a block sends, by kind ("SELECT beneficiaries_beneficiary").
 
-    Stands in for the connection's query log while the debug cursor is forced
-    on, so that COPY is counted too and no statement's text is kept.
+    Counted in the driver, through psycopg2's cursor factory, so that statements
+    sent from another thread on the raw connection (the preview's COPY) count
+    too, and no statement's text is kept.  Transaction control that psycopg2
+    sends by itself (BEGIN, COMMIT) is not counted; savepoints are.
     """
 
     _PGHISTORY_PREFIX = "SELECT set_config('pghistory.context_id'"
@@ -206,13 +210,14 @@ class QueryCounter:
     def __init__(self):
         self.total = 0
         self.kinds: Counter = Counter()
+        self._lock = threading.Lock()
+        self._cursor_class = _counting_cursor(self)
 
-    def append(self, entry: dict) -> None:
-        self.total += 1
-        self.kinds[self._kind(entry["sql"] or "")] += 1
-
-    def clear(self) -> None:
-        pass
+    def add(self, sql) -> None:
+        kind = self._kind(sql if isinstance(sql, str) else bytes(sql).decode(errors="replace"))
+        with self._lock:
+            self.total += 1
+            self.kinds[kind] += 1
 
     def _kind(self, sql: str) -> str:
         # Long enough to reach the FROM after Django's list of columns.
@@ -224,18 +229,47 @@ class QueryCounter:
         match = pattern.search(sql) if pattern else None
         return f"{verb} {match.group(1)}" if match else verb
 
+    def _instrument(self, sender=None, connection=None, **kwargs) -> None:
+        connection.connection.cursor_factory = self._cursor_class
+
     def __enter__(self) -> "QueryCounter":
         from django.db import connection
+        from django.db.backends.signals import connection_created
 
-        self._saved = connection.force_debug_cursor, connection.queries_log
-        connection.force_debug_cursor = True
-        connection.queries_log = self
+        # The open connection now, and any the block opens (in any thread).
+        connection.ensure_connection()
+        self._saved = connection.connection.cursor_factory
+        self._instrument(connection=connection)
+        connection_created.connect(self._instrument)
         return self
 
     def __exit__(self, *exc_info) -> None:
         from django.db import connection
+        from django.db.backends.signals import connection_created
 
-        connection.force_debug_cursor, connection.queries_log = self._saved
+        connection_created.disconnect(self._instrument)
+        if connection.connection is not None:
+            connection.connection.cursor_factory = self._saved
+
+
+def _counting_cursor(counter: QueryCounter):
+    """Return a psycopg2 cursor class that reports each statement to ``counter``."""
+    from psycopg2.extensions import cursor
+
+    class CountingCursor(cursor):
+        def execute(self, query, vars=None):
+            counter.add(query)
+            return super().execute(query, vars)
+
+        def executemany(self, query, vars_list):
+            counter.add(query)
+            return super().executemany(query, vars_list)
+
+        def copy_expert(self, sql, file, size=8192):
+            counter.add(sql)
+            return super().copy_expert(sql, file, size)
+
+    return CountingCursor
 
 
 def _peak_rss_mb() -> float:
