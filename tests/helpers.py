@@ -39,3 +39,12 @@ def run_manage(
         timeout=timeout,
         cwd=PROJECT_DIR,
     )
+
+
+def current_database_env() -> dict[str, str]:
+    """Return the settings variables that point a new process at this test database."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    return {"DATABASE_URL": url, "DEBUG": "true"}

@@ -6,7 +6,6 @@ import subprocess
 import time
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
@@ -16,7 +15,7 @@ from beneficiaries.models import Beneficiary, ImportJob
 from beneficiaries.tasks import write_import
 from tests.beneficiaries.import_files import HEADERS, person, xlsx
 from tests.factories import make_user, unit
-from tests.helpers import manage_args, manage_env, run_manage
+from tests.helpers import current_database_env, manage_args, manage_env, run_manage
 
 UPLOAD = reverse("admin:beneficiaries_importjob_add")
 
@@ -109,12 +108,6 @@ def test_the_template_downloads_with_its_headers(provincial):
     assert any(row[: len(HEADERS)] == HEADERS for row in sheet.to_python())
 
 
-def _worker_env() -> dict[str, str]:
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    return {"DATABASE_URL": url, "DEBUG": "true"}
-
-
 def test_a_big_file_is_checked_and_written_by_a_worker_with_progress(
     committed_reference_data, client, settings
 ):
@@ -131,13 +124,13 @@ def test_a_big_file_is_checked_and_written_by_a_worker_with_progress(
     assert b'id="import-progress"' in client.get(response.url).content
 
     worker = ["db_worker", "--batch", "--no-startup-delay", "--no-reload"]
-    assert run_manage(*worker, env=_worker_env()).returncode == 0
+    assert run_manage(*worker, env=current_database_env()).returncode == 0
     checked = client.get(progress_url).json()
     assert (checked["running"], checked["status"], checked["done"]) == (False, "validated", 5)
 
     client.post(response.url, {"duplicates": "leave_out"})
     assert client.get(progress_url).json()["status"] == "commit_queued"
-    assert run_manage(*worker, env=_worker_env()).returncode == 0
+    assert run_manage(*worker, env=current_database_env()).returncode == 0
     assert client.get(progress_url).json()["status"] == "committed"
     assert Beneficiary.objects.filter(search_name__startswith="nguoi thu").count() == 5
 
@@ -148,7 +141,7 @@ def test_the_command_prints_totals_and_exits_by_outcome(committed_reference_data
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(xlsx([person(full_name="Lò Văn Tư"), person(birth="31/02/1970")]))
     rejects = tmp_path / "rejects.xlsx"
-    env = _worker_env()
+    env = current_database_env()
 
     dry = run_manage("import_beneficiaries", str(good), "--province", "15", "--dry-run", env=env)
     assert dry.returncode == 0 and "new: 1" in " ".join(dry.stdout.split())
@@ -204,7 +197,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_job_finishes_once_
 
     worker = subprocess.Popen(
         manage_args("db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1"),
-        env=manage_env(_worker_env()),
+        env=manage_env(current_database_env()),
     )
     try:
         deadline = time.monotonic() + 60

@@ -4,11 +4,11 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from beneficiaries.models import Beneficiary
 from tests.beneficiaries.import_files import person, xlsx
-from tests.helpers import manage_args, manage_env
+from tests.helpers import current_database_env, manage_args, manage_env
 
 pytestmark = pytest.mark.browser
 
@@ -35,15 +35,8 @@ def spreadsheet(tmp_path):
     return path
 
 
-@pytest.fixture
-def worker_env():
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    return manage_env({"DATABASE_URL": url, "DEBUG": "true"})
-
-
 def test_a_worker_checks_the_file_while_the_page_follows_then_the_user_confirms(
-    spreadsheet, worker_env, settings, browser_page
+    spreadsheet, settings, browser_page
 ):
     settings.IMPORT_INLINE_BYTES = 0  # this small file goes to the worker too
     page = browser_page
@@ -58,7 +51,7 @@ def test_a_worker_checks_the_file_while_the_page_follows_then_the_user_confirms(
 
     worker = subprocess.Popen(
         manage_args("db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.2"),
-        env=worker_env,
+        env=manage_env(current_database_env()),
     )
     try:
         # The page polls the job and reloads itself once the check is done.
