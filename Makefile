@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PORT ?= 8000
 
-.PHONY: run test setup lint messages admin-units-2024 bench bench-import
+.PHONY: run test setup lint messages admin-units-2024 bench bench-import bench-api
 
 run:
 	$(PYTHON) project.py run --port $(PORT)
@@ -13,6 +13,7 @@ test:
 setup lint messages admin-units-2024:
 	$(PYTHON) project.py $@
 
-# Benchmarks print figures (not a test): `make bench-import BENCH_ARGS="--plain-rows 5000"`.
-bench bench-import:
+# Benchmarks print figures (not a test): `make bench-import BENCH_ARGS="--plain-rows 5000"`,
+# `make bench-api BENCH_ARGS="--recipients 100000"`; `make bench` runs both with their defaults.
+bench bench-import bench-api:
 	$(PYTHON) project.py $@ $(BENCH_ARGS)

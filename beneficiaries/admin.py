@@ -6,7 +6,6 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -24,12 +23,11 @@ from accounts.scope import scoped
 from audit.services import export_record, unmask_record
 from reference.admin import ProvinceFilter
 from reference.models import AdminUnit, UnitLevel
-from reference.text import fold
 
 from .forms import BeneficiaryForm, masked_with_reveal
 from .models import Beneficiary, ImportJob
 from .resources import EXPORT_FORMATS, BeneficiaryExportResource
-from .selectors import beneficiary_personal_data
+from .selectors import beneficiary_personal_data, beneficiary_search
 from .services import beneficiary_anonymise, beneficiary_save
 
 PERSONAL_DATA = "beneficiaries.view_personal_data"
@@ -220,18 +218,10 @@ class BeneficiaryAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, ImportExportMixin
         return self.has_view_permission(request) and self.sees_personal_data(request)
 
     def get_search_results(self, request, queryset, search_term):
-        # Names are matched folded ("luong thi truc" finds "Lương Thị Trúc");
-        # numbers exactly, so an ID never matches part of another.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if term.isdigit():
-            number = Q(phone=term)
-            if self.sees_personal_data(request):
-                # Not for others: finding a person by their ID would reveal it.
-                number |= Q(personal_id=term) | Q(social_insurance_number=term)
-            return queryset.filter(number), False
-        return queryset.filter(search_name__contains=fold(term)), False
+        found = beneficiary_search(
+            queryset, search_term, personal_data=self.sees_personal_data(request)
+        )
+        return found, False
 
     def has_import_permission(self, request) -> bool:
         return self.admin_site.get_model_admin(ImportJob).has_add_permission(request)

@@ -14,6 +14,26 @@ def births_compatible(a: datetime.date | None, b: datetime.date | None) -> bool:
     return a is None or b is None or a == b
 
 
+def beneficiary_search(
+    queryset: QuerySet[Beneficiary], term: str, *, personal_data: bool
+) -> QuerySet[Beneficiary]:
+    """Return the recipients of ``queryset`` that ``term`` finds (one indexed condition).
+
+    Names are matched folded ("luong thi truc" finds "Lương Thị Trúc"); numbers
+    exactly, so an ID never matches part of another, and IDs only for a viewer
+    allowed to see them: finding a person by their ID would reveal it.
+    """
+    term = term.strip()
+    if not term:
+        return queryset
+    if term.isdigit():
+        number = Q(phone=term)
+        if personal_data:
+            number |= Q(personal_id=term) | Q(social_insurance_number=term)
+        return queryset.filter(number)
+    return queryset.filter(search_name__contains=fold(term))
+
+
 def beneficiary_possible_duplicates(beneficiary: Beneficiary) -> QuerySet[Beneficiary]:
     """Return other people with the same folded name, birth and commune (one indexed query).
 

@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -6,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.scope import require_scope
+from accounts.scope import require_scope, scoped
 from audit.services import beneficiary_history_anonymise
 
 from .models import Beneficiary
@@ -53,6 +56,64 @@ def beneficiary_save(
         beneficiary.consent_recorded_by = actor
     beneficiary.save()
     return beneficiary, list(beneficiary_possible_duplicates(beneficiary))
+
+
+@dataclass
+class CreateOutcome:
+    """What became of one recipient of ``beneficiaries_create``."""
+
+    status: str  # "created", "existing" or "rejected"
+    beneficiary: Beneficiary | None = None
+    error: ValidationError | None = None
+
+
+@transaction.atomic
+def beneficiaries_create(
+    *, people: Sequence[Beneficiary], actor: User | None
+) -> list[CreateOutcome]:
+    """Record each person not recorded yet; return one outcome per person, in order.
+
+    A person whose ID or social-insurance number is already recorded (before,
+    or earlier in ``people``) is "existing" and left as it is; one recorded
+    outside the actor's areas is rejected, as a single create would be.  Each
+    person is saved in a savepoint of one transaction: a rejected one leaves
+    the others, and a crash leaves none.  Three queries to find the recorded
+    people, then those of ``beneficiary_save`` for each new one.
+    """
+    numbers = {p.personal_id for p in people if p.personal_id} | {
+        p.social_insurance_number for p in people if p.social_insurance_number
+    }
+    recorded = Beneficiary.objects.filter(personal_id__in=numbers) | Beneficiary.objects.filter(
+        social_insurance_number__in=numbers
+    )
+    visible = set(scoped(recorded, actor).values_list("pk", flat=True)) if actor else None
+    known: dict[str, Beneficiary] = {}
+    for person in recorded:
+        for number in (person.personal_id, person.social_insurance_number):
+            if number:
+                known[number] = person
+
+    outcomes = []
+    for person in people:
+        match = known.get(person.personal_id or "") or known.get(
+            person.social_insurance_number or ""
+        )
+        if match is not None and (visible is None or match.pk in visible):
+            outcomes.append(CreateOutcome("existing", match))
+            continue
+        try:
+            with transaction.atomic():
+                saved, _duplicates = beneficiary_save(beneficiary=person, actor=actor)
+        except ValidationError as error:
+            outcomes.append(CreateOutcome("rejected", error=error))
+            continue
+        if visible is not None:
+            visible.add(saved.pk)
+        for number in (saved.personal_id, saved.social_insurance_number):
+            if number:
+                known[number] = saved
+        outcomes.append(CreateOutcome("created", saved))
+    return outcomes
 
 
 # What anonymisation blanks, here and in the audit trail's past snapshots.

@@ -6,6 +6,7 @@ to start without SECRET_KEY and ALLOWED_HOSTS, and every `check --deploy`
 rule holds.
 """
 
+import re
 import secrets
 import zoneinfo
 from datetime import timedelta
@@ -69,6 +70,11 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "rest_framework",
+    "rest_framework_api_key",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "django_tasks",
     "django_tasks_db",
@@ -77,6 +83,7 @@ INSTALLED_APPS = [
     "sponsors",
     "beneficiaries",
     "distributions",
+    "api",
     "pgtrigger",
     "pghistory",
     "audit",
@@ -232,6 +239,8 @@ CONTENT_SECURITY_POLICY_DIRECTIVES = {
     "base-uri": [csp.SELF],
     "frame-ancestors": [csp.NONE],
     "form-action": [csp.SELF],
+    # ReDoc's search runs in a worker it builds from a blob.
+    "worker-src": [csp.SELF, "blob:"],
 }
 if DEBUG:
     CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
@@ -279,6 +288,76 @@ IMPORT_INLINE_BYTES = env_int("IMPORT_INLINE_BYTES", 200_000, minimum=0)
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 # Event tables are indexed by record and time only, not by every foreign key they copy.
 PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+
+# Cache: throttling counts of the API.  One process's memory by default; with
+# several app servers, CACHE_URL=redis://host:6379/0 shares them.
+_cache_url = env_str("CACHE_URL")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// address.")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# REST API for partner systems (api/ and each app's api/ package).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RoleAndScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "DATE_INPUT_FORMATS": ["iso-8601"],
+    "COERCE_DECIMAL_TO_STRING": False,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per API client (or staff member) and period: second, minute, hour or day.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE={API_THROTTLE_RATE!r}: write a number of requests per period, "
+        "such as 1200/minute."
+    )
+# How long a POST's response is replayed to a retry with the same Idempotency-Key.
+IDEMPOTENCY_TTL = timedelta(hours=env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1))
+SPECTACULAR_SETTINGS = {
+    "TITLE": "vss-program API",
+    "DESCRIPTION": (
+        "Health-insurance cards and social-insurance books for people in difficult "
+        "circumstances: recipients, plans, quotas, sponsors' pledges, hand-overs, cards and "
+        "books, and figures. Partner systems authenticate with an API key "
+        "(`Authorization: Api-Key ...`) issued by an administrator."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ItemKindEnum": "distributions.models.Item.Kind",
+        "ItemStatusEnum": "distributions.models.Item.Status",
+        "DeliveryMethodEnum": "distributions.models.Item.DeliveryMethod",
+        "SponsorKindEnum": "sponsors.models.Sponsor.Kind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_errors_and_headers",
+    ],
+}
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 admin.site.site_header = _("Cards and books for people in difficult circumstances")
 admin.site.site_title = _("VSS program")
@@ -14,6 +19,19 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(
+        "api/v1/",
+        include(
+            [
+                path("", include("reference.api.urls")),
+                path("", include("sponsors.api.urls")),
+                path("", include("distributions.api.urls")),
+            ]
+        ),
+    ),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 
 # Uploaded scans in development; in production the web server or shared storage serves them.

@@ -1,7 +1,6 @@
 """What each recipient received, on their page (replacing the beneficiaries app's own)."""
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ScopedAdminMixin
@@ -9,7 +8,7 @@ from beneficiaries.admin import BeneficiaryAdmin
 from beneficiaries.models import Beneficiary
 
 from ..models import Item, Plan
-from ..selectors import beneficiary_items_data
+from ..selectors import beneficiary_items_data, holding
 from .common import RecordKeepingDeleteMixin
 
 
@@ -35,10 +34,7 @@ class PlanFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            held = Item.objects.filter(
-                beneficiary=OuterRef("pk"), plan_id=self.value(), status__in=Item.COUNTED
-            )
-            return queryset.filter(Exists(held))
+            return queryset.filter(holding(plan_id=self.value()))
         return queryset
 
 
@@ -52,10 +48,8 @@ class HasCardFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in {"yes", "no"}:
             return queryset
-        card = Item.objects.filter(
-            beneficiary=OuterRef("pk"), kind=Item.Kind.CARD, status__in=Item.COUNTED
-        )
-        return queryset.filter(Exists(card) if self.value() == "yes" else ~Exists(card))
+        card = holding(kind=Item.Kind.CARD)
+        return queryset.filter(card if self.value() == "yes" else ~card)
 
 
 admin.site.unregister(Beneficiary)

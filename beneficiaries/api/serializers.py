@@ -1,0 +1,132 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from api.fields import ModelSerializer
+from reference.models import AdminUnit
+
+from ..models import Beneficiary, current_communes
+from ..services import beneficiary_save
+
+PERSONAL_DATA = "beneficiaries.view_personal_data"
+# Shown only to a caller allowed to see personal data (as in the admin).
+_PERSONAL_FIELDS = [
+    "personal_id_masked",
+    "social_insurance_number_masked",
+    "ethnic_group",
+    "category",
+]
+
+
+class BeneficiarySerializer(ModelSerializer):
+    """A recipient: full ID and SI numbers are written, never read back (masked instead)."""
+
+    commune = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=AdminUnit.objects.filter(current_communes()),
+        help_text=_("The 5-digit code of the commune of today's units."),
+    )
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+    province = serializers.CharField(source="province.code", read_only=True)
+    personal_id_masked = serializers.CharField(source="masked_personal_id", read_only=True)
+    social_insurance_number_masked = serializers.CharField(
+        source="masked_social_insurance_number", read_only=True
+    )
+    anonymised = serializers.BooleanField(source="is_anonymised", read_only=True)
+    possible_duplicates = serializers.SerializerMethodField(
+        help_text=_("After a write: other recipients with the same name, birth and commune.")
+    )
+
+    class Meta:
+        model = Beneficiary
+        fields = [
+            "id",
+            "full_name",
+            "birth_date",
+            "birth_year",
+            "sex",
+            "ethnic_group",
+            "personal_id",
+            "personal_id_masked",
+            "social_insurance_number",
+            "social_insurance_number_masked",
+            "phone",
+            "commune",
+            "commune_name",
+            "province",
+            "address_line",
+            "category",
+            "household_key",
+            "consent_on",
+            "consent_method",
+            "notes",
+            "anonymised",
+            "created_at",
+            "updated_at",
+            "possible_duplicates",
+        ]
+        extra_kwargs = {
+            "personal_id": {"write_only": True},
+            "social_insurance_number": {"write_only": True},
+            "birth_year": {"required": False},
+        }
+        # The model's rules (uniqueness included) run once, in the service.
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ("personal_id", "social_insurance_number"):
+            # Unique: checked by the service's full_clean, with the same message.
+            fields[name].validators = [
+                v for v in fields[name].validators if not isinstance(v, UniqueValidator)
+            ]
+        return fields
+
+    def get_possible_duplicates(self, person: Beneficiary) -> list[int]:
+        return [other.pk for other in getattr(person, "possible_duplicates", [])]
+
+    def to_representation(self, person):
+        data = super().to_representation(person)
+        request = self.context.get("request")
+        if request is not None and not request.user.has_perm(PERSONAL_DATA):
+            for name in _PERSONAL_FIELDS:
+                data.pop(name, None)
+        return data
+
+    def create(self, validated_data):
+        return self._save(Beneficiary(**validated_data))
+
+    def update(self, person, validated_data):
+        for name, value in validated_data.items():
+            setattr(person, name, value)
+        return self._save(person)
+
+    def _save(self, person: Beneficiary) -> Beneficiary:
+        person, duplicates = beneficiary_save(
+            beneficiary=person, actor=self.context["request"].user
+        )
+        person.possible_duplicates = duplicates
+        return person
+
+
+class BulkCreateSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=1000,
+        help_text=_("Up to 1,000 recipients, each as for a single create."),
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("The item's position in the request, from 0."))
+    status = serializers.ChoiceField(choices=["created", "existing", "rejected"])
+    id = serializers.IntegerField(allow_null=True)
+    errors = serializers.DictField(required=False)
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)

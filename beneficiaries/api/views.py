@@ -1,0 +1,85 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from accounts.scope import scoped
+from api.conditional import ConditionalMixin, etag_of
+from api.models import ApiClient
+from api.pagination import IdCursorPagination
+from api.views import ApiViewMixin
+
+from ..models import Beneficiary
+from ..services import beneficiaries_create
+from .filters import BeneficiaryFilter
+from .serializers import BeneficiarySerializer, BulkCreateSerializer, BulkResponseSerializer
+
+
+class BeneficiaryViewSet(
+    ApiViewMixin,
+    ConditionalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Recipients in the caller's areas: read, record, change (with If-Match), bulk create."""
+
+    serializer_class = BeneficiarySerializer
+    filterset_class = BeneficiaryFilter
+    pagination_class = IdCursorPagination
+    write_scope = ApiClient.Scope.RECIPIENTS_WRITE
+    required_permissions = {"bulk_create": ["beneficiaries.add_beneficiary"]}
+
+    def get_queryset(self):
+        return scoped(Beneficiary.objects.select_related("commune", "province"), self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person = serializer.save()
+        headers = {"Location": request.build_absolute_uri(f"{person.pk}/"), "ETag": etag_of(person)}
+        return Response(serializer.data, status=status.HTTP_201_CREATED, headers=headers)
+
+    @extend_schema(
+        request=BulkCreateSerializer,
+        responses=BulkResponseSerializer,
+        summary=_("Record up to 1,000 recipients"),
+        description=_(
+            "Each item is checked as a single create. Its result says created (with the new "
+            "id), existing (a recipient with the same ID or social-insurance number is already "
+            "recorded: its id) or rejected (with the errors). Rejected items leave the others."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk_create(self, request):
+        envelope = BulkCreateSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        items = envelope.validated_data["items"]
+        results: list[dict] = [{} for _item in items]
+        people, positions = [], []
+        for index, item in enumerate(items):
+            serializer = self.get_serializer(data=item)
+            if serializer.is_valid():
+                people.append(Beneficiary(**serializer.validated_data))
+                positions.append(index)
+            else:
+                results[index] = {"status": "rejected", "id": None, "errors": serializer.errors}
+        outcomes = beneficiaries_create(people=people, actor=request.user)
+        for index, outcome in zip(positions, outcomes, strict=True):
+            results[index] = {
+                "status": outcome.status,
+                "id": outcome.beneficiary.pk if outcome.beneficiary else None,
+            }
+            if outcome.error is not None:
+                results[index]["errors"] = as_serializer_error(outcome.error)
+        for index, result in enumerate(results):
+            result["index"] = index
+        counts = {
+            kind: sum(r["status"] == kind for r in results)
+            for kind in ("created", "existing", "rejected")
+        }
+        return Response({**counts, "results": results})
