@@ -23,9 +23,8 @@ KEY_TEMPLATE = "admin/api/keys_issued.html"
 def _keys_page(request, title: str, issued: list[tuple[ApiKey, str]]) -> TemplateResponse:
     """Return the one page that ever shows the secrets (never stored, never in a message)."""
     context = {**admin.site.each_context(request), "title": title, "issued": issued}
-    response = TemplateResponse(request, KEY_TEMPLATE, context)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Admin views are never cached (no-store): the secrets stay out of caches too.
+    return TemplateResponse(request, KEY_TEMPLATE, context)
 
 
 class ApiClientForm(forms.ModelForm):
@@ -98,6 +97,8 @@ class ApiClientAdmin(SaveErrorsAdminMixin, admin.ModelAdmin):
         api_client_save(client=obj, actor=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
+        # Instead of the usual redirect (which also marks the page saved): the first key.
+        super().response_add(request, obj, post_url_continue)
         issued = api_key_issue(client=obj, actor=request.user)
         return _keys_page(request, _("API client created"), [issued])
 

@@ -37,8 +37,10 @@ class RecipientFilter(BeneficiaryFilter):
     plan = django_filters.NumberFilter(
         method="filter_plan", help_text=_("Recipients holding a card or book of this plan.")
     )
-    has_card = django_filters.BooleanFilter(
-        method="filter_has_card", help_text=_("Recipients holding a health-insurance card.")
+    has_card = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_has_card",
+        help_text=_("Recipients holding (true) or not holding (false) a health-insurance card."),
     )
 
     def filter_plan(self, queryset, name, value):
@@ -46,7 +48,7 @@ class RecipientFilter(BeneficiaryFilter):
 
     def filter_has_card(self, queryset, name, value):
         card = holding(kind=Item.Kind.CARD)
-        return queryset.filter(card if value else ~card)
+        return queryset.filter(card if value == "true" else ~card)
 
 
 class RecipientViewSet(BeneficiaryViewSet):
