@@ -1,3 +1,5 @@
+import copy
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -22,10 +24,32 @@ class BoundedDateField(serializers.DateField):
         return day
 
 
+_BUILT_FIELDS: dict[type, dict] = {}
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """The API's model serializers: their dates are bounded."""
+    """The API's model serializers: their dates are bounded, their fields built once.
+
+    DRF builds a model serializer's fields from the model for every instance (a
+    third of a detail request's time); they depend only on the class, so each
+    instance gets new fields made with the first one's arguments (as DRF's own
+    copy does, without deep-copying validators and querysets, which no field changes).
+    """
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: BoundedDateField,
     }
+
+    def get_fields(self):
+        built = _BUILT_FIELDS.get(type(self))
+        if built is None:
+            built = _BUILT_FIELDS[type(self)] = super().get_fields()
+        return {name: _renewed(field) for name, field in built.items()}
+
+
+def _renewed(field: serializers.Field) -> serializers.Field:
+    # A field holding another (a list of related records) binds it: that one is copied.
+    if any(isinstance(value, serializers.Field) for value in field._kwargs.values()):
+        return copy.deepcopy(field)
+    return type(field)(*field._args, **field._kwargs)

@@ -108,6 +108,8 @@ class ApiClient(models.Model):
         User, on_delete=models.PROTECT, related_name="api_client", editable=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Names the version of the client's access kept in the cache (api.authentication).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
         User,
         on_delete=models.PROTECT,

@@ -99,4 +99,9 @@ def add_errors_and_headers(result, generator, request, public):
                         "description": "The ETag of the record as read.",
                     }
                 )
+            # The items' actions take an optional If-Match (declared in their views): 412 too.
+            if any(p["in"] == "header" and p["name"] == "If-Match" for p in parameters):
+                responses.setdefault(
+                    "412", {"description": _DESCRIPTIONS["412"], "content": reference}
+                )
     return result

@@ -34,5 +34,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 
+# A 404 under /api/ in the API's JSON error shape (not Django's HTML page).
+handler404 = "api.views.not_found"
+
 # Uploaded scans in development; in production the web server or shared storage serves them.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

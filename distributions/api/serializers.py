@@ -144,6 +144,14 @@ class ItemSerializer(ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_fields(self):
+        fields = super().get_fields()
+        # DRF drops allow_blank from read-only fields: the schema then refused the "" of a
+        # card with no living area or of an item not delivered yet.
+        for name in ("living_area", "delivery_method"):
+            fields[name].allow_blank = True
+        return fields
+
 
 class ItemIssueSerializer(serializers.Serializer):
     """Issue a card (``valid_from`` required) or a book (``months_paid`` required)."""
