@@ -1,6 +1,8 @@
 """How callers prove who they are: partner systems by API key, staff by their session."""
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pghistory
 from django.conf import settings
@@ -10,18 +12,38 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
-from accounts.scope import scope_of
+from accounts.scope import Scope, scope_of
 from accounts.security import client_ip, otp_required
 
 from .models import ApiKey
 
 KEYWORD = "Api-Key"
+_KEY_COLUMNS = [
+    "hashed_key",
+    "expiry_date",
+    "revoked",
+    "last_used_at",
+    "client__is_active",
+    "client__expires_on",
+    "client__allowed_networks",
+    "client__scopes",
+    "client__user__username",
+    "client__user__is_active",
+    "client__user__is_superuser",
+    "client__user__sponsor",
+]
 # Writing the last use on every request would cost a write per read.
 LAST_USE_PRECISION = datetime.timedelta(minutes=1)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """``Authorization: Api-Key <prefix>.<secret>``: one indexed query, a SHA-512 comparison."""
+    """``Authorization: Api-Key <prefix>.<secret>``: a SHA-512 comparison with the stored hash.
+
+    The key, its client, the client's user, permissions and areas are read with one
+    query, then kept in the cache for API_ACCESS_CACHE_SECONDS: that query and the
+    three of permissions and areas were most of a small request's time.  Revoking
+    or rotating a key, or saving its client, drops the entry (``forget_keys``).
+    """
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -29,15 +51,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         if keyword.lower() != KEYWORD.lower():
             return None
         key = key.strip()
-        prefix = key.partition(".")[0]
-        api_key = (
-            ApiKey.objects.select_related("client__user")
-            .filter(prefix=prefix[:8], revoked=False)
-            .first()
-        )
-        if api_key is None or not api_key.is_valid(key):
+        access = _access(key.partition(".")[0][:8])
+        if access is None or not access.api_key.is_valid(key):
             raise exceptions.AuthenticationFailed(_("This API key is not valid or was revoked."))
-        client = api_key.client
+        api_key, client = access.api_key, access.api_key.client
         if api_key.has_expired or client.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
         if not client.is_active or not client.user.is_active:
@@ -51,29 +68,55 @@ class ApiKeyAuthentication(BaseAuthentication):
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USE_PRECISION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now, last_used_ip=address)
+            api_key.last_used_at = now
+            cache.set(_cache_key(api_key.prefix), access, settings.API_ACCESS_CACHE_SECONDS)
         pghistory.context(api_client=client.pk)
-        _load_access(client)
+        # Where Django's ModelBackend and accounts.scope keep them for the request.
+        client.user._perm_cache, client.user._scope = access.permissions, access.scope
         return client.user, api_key
 
     def authenticate_header(self, request):
         return KEYWORD
 
 
-def _load_access(client) -> None:
-    """Give the client's user its permissions and areas, from the cache when they are there.
+@dataclass
+class _Access:
+    api_key: ApiKey
+    permissions: set[str]
+    scope: Scope
 
-    Reading them costs three queries a request otherwise.  The cache key names the
-    client's last change, so a change of role or province applies at once; a change
-    of a role's permissions in the admin, within API_ACCESS_CACHE_SECONDS.
+
+def _cache_key(prefix: str) -> str:
+    return f"api-key:{prefix}"
+
+
+def _access(prefix: str) -> _Access | None:
+    """Return the usable key with ``prefix``, its client and what they may do, or None."""
+    access = cache.get(_cache_key(prefix))
+    if access is not None:
+        return access
+    api_key = (
+        ApiKey.objects.select_related("client__user")
+        # What is read here and by has_perm, scope_of and the audit trail.
+        .only(*_KEY_COLUMNS)
+        .filter(prefix=prefix, revoked=False)
+        .first()
+    )
+    if api_key is None:
+        return None
+    user = api_key.client.user
+    access = _Access(api_key, user.get_all_permissions(), scope_of(user))
+    cache.set(_cache_key(prefix), access, settings.API_ACCESS_CACHE_SECONDS)
+    return access
+
+
+def forget_keys(prefixes: Iterable[str]) -> None:
+    """Drop cached keys, so that a revocation or a client's change applies at once.
+
+    At once on every server when the cache is shared (CACHE_URL); with each
+    process's own memory, on the others within API_ACCESS_CACHE_SECONDS.
     """
-    user = client.user
-    key = f"api-access:{client.pk}:{client.updated_at.timestamp()}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = (user.get_all_permissions(), scope_of(user))
-        cache.set(key, cached, settings.API_ACCESS_CACHE_SECONDS)
-    # Where Django's ModelBackend and accounts.scope keep them for the request.
-    user._perm_cache, user._scope = cached
+    cache.delete_many([_cache_key(prefix) for prefix in prefixes])
 
 
 class StaffSessionAuthentication(SessionAuthentication):

@@ -92,7 +92,7 @@ _KINDS = [
     (exceptions.NotAcceptable, "not_acceptable", _("Response format not available.")),
     (exceptions.UnsupportedMediaType, "unsupported_media_type", _("Unsupported body format.")),
     (exceptions.Throttled, "throttled", _("Too many requests.")),
-    (QuotaConflict, "quota_exhausted", _("No place left.")),
+    (QuotaConflict, "quota_exhausted", _("Quota or pledge used up.")),
     (IdempotencyKeyInUse, "idempotency_key_in_use", _("Request still in progress.")),
     (Conflict, "conflict", _("Conflict.")),
     (IdempotencyKeyMismatch, "idempotency_key_mismatch", _("Idempotency-Key reused.")),

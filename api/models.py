@@ -46,7 +46,10 @@ class ApiClient(models.Model):
     class Scope(models.TextChoices):
         READ = "read", _("Read what the role may see")
         RECIPIENTS_WRITE = "recipients:write", _("Record and change recipients")
-        ITEMS_WRITE = "items:write", _("Issue, deliver and cancel cards and books; hand-overs")
+        ITEMS_WRITE = (
+            "items:write",
+            _("Issue, deliver and cancel cards and books; record hand-overs"),
+        )
 
     # The roles a client of each organisation may have.
     ROLES = {
@@ -108,7 +111,6 @@ class ApiClient(models.Model):
         User, on_delete=models.PROTECT, related_name="api_client", editable=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    # Names the version of the client's access kept in the cache (api.authentication).
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
         User,
@@ -180,7 +182,7 @@ class ApiKey(AbstractAPIKey):
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     last_used_ip = models.GenericIPAddressField(
-        _("last used from"), null=True, blank=True, editable=False
+        _("last used from (IP address)"), null=True, blank=True, editable=False
     )
 
     class Meta(AbstractAPIKey.Meta):

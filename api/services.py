@@ -13,6 +13,7 @@ from accounts.roles import Role
 from reference.models import AdminUnit
 from sponsors.models import Sponsor
 
+from .authentication import forget_keys
 from .models import ApiClient, ApiKey
 
 
@@ -41,6 +42,7 @@ def api_client_save(*, client: ApiClient, actor: User | None) -> ApiClient:
     client.full_clean(exclude=["user"])
     client.save()
     _user_sync(client)
+    forget_keys(client.keys.values_list("prefix", flat=True))
     return client
 
 
@@ -102,6 +104,7 @@ def api_key_rotate(
     else:
         old.revoked = True
     old.save()
+    forget_keys([old.prefix])
     return api_key_issue(client=old.client, name=old.name, actor=actor)
 
 
@@ -111,4 +114,5 @@ def api_key_revoke(*, key: ApiKey, actor: User | None) -> ApiKey:
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     key.revoked = True
     key.save()
+    forget_keys([key.prefix])
     return key

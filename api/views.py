@@ -28,7 +28,7 @@ class ApiViewMixin(IdempotentMixin):
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.query_params.lists()
         ):
-            raise exceptions.ValidationError(_("The address contains a NUL character."))
+            raise exceptions.ValidationError(_("The URL contains a NUL character."))
         super().initial(request, *args, **kwargs)
 
     def filter_queryset(self, queryset):

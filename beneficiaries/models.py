@@ -25,6 +25,11 @@ def current_communes() -> Q:
     return Q(edition__in_force__contains=timezone.localdate(), level=UnitLevel.COMMUNE)
 
 
+def masked_personal_id(number: str | None) -> str:
+    """Return a personal ID as ********1234 ("" for none)."""
+    return f"{'*' * 8}{number[-4:]}" if number else ""
+
+
 class Beneficiary(models.Model):
     """A person in difficult circumstances who receives a card or a book."""
 
@@ -87,11 +92,12 @@ class Beneficiary(models.Model):
         verbose_name=_("commune"),
         limit_choices_to=current_communes,
         help_text=_("Commune, ward or special zone where the person lives today."),
+        db_index=False,  # beneficiary_commune_idx starts with it
     )
     # The commune's province, kept here so that scoping by province is one
     # indexed equality on millions of rows.
     province = models.ForeignKey(
-        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False
+        AdminUnit, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
     address_line = models.CharField(
         _("village or street"),
@@ -165,6 +171,10 @@ class Beneficiary(models.Model):
         ]
         indexes = [
             models.Index(fields=["province", "category"], name="beneficiary_province_idx"),
+            # A province's or commune's people page by page in id order (the API's
+            # cursor): a range of one index, never a sort of the whole area.
+            models.Index(fields=["province", "id"], name="beneficiary_province_id_idx"),
+            models.Index(fields=["commune", "id"], name="beneficiary_commune_idx"),
             models.Index(
                 fields=["search_name", "birth_year", "commune"], name="beneficiary_duplicate_idx"
             ),
@@ -189,7 +199,7 @@ class Beneficiary(models.Model):
     @property
     def masked_personal_id(self) -> str:
         """Return the ID as ********1234, as lists and minutes show it."""
-        return f"{'*' * 8}{self.personal_id[-4:]}" if self.personal_id else ""
+        return masked_personal_id(self.personal_id)
 
     @property
     def masked_social_insurance_number(self) -> str:

@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import CODE_LENGTHS, NAME_PREFIXES, AdminUnit, Edition, Rate, UnitType
@@ -75,6 +76,17 @@ def unit_get_by_code(*, code: str, edition: Edition, level: int | None = None) -
             _("No administrative unit has code %(code)s in the %(edition)s.")
             % {"code": code, "edition": edition}
         ) from None
+
+
+def unit_id_today(*, code: str, level: int) -> int | None:
+    """Return the id of today's unit of ``level`` with ``code``, or None (one indexed query)."""
+    return (
+        AdminUnit.objects.filter(
+            edition__in_force__contains=timezone.localdate(), level=level, code=code
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def unit_find_by_name(

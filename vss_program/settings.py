@@ -330,7 +330,8 @@ if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API
         f"API_THROTTLE_RATE={API_THROTTLE_RATE!r}: write a number of requests per period, "
         "such as 1200/minute."
     )
-# How long an API client's permissions and areas are kept in the cache between requests.
+# How long an API key, its client's permissions and areas are kept in the cache between
+# requests; revocations and changes drop them at once (on every server with CACHE_URL).
 API_ACCESS_CACHE_SECONDS = env_int("API_ACCESS_CACHE_SECONDS", 60, minimum=0)
 # How long a POST's response is replayed to a retry with the same Idempotency-Key.
 IDEMPOTENCY_TTL = timedelta(hours=env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1))

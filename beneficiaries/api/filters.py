@@ -1,6 +1,9 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from reference.models import UnitLevel
+from reference.selectors import unit_id_today
+
 from ..models import Beneficiary
 from ..selectors import beneficiary_search
 from .serializers import PERSONAL_DATA
@@ -8,10 +11,10 @@ from .serializers import PERSONAL_DATA
 
 class BeneficiaryFilter(django_filters.FilterSet):
     province = django_filters.CharFilter(
-        field_name="province__code", help_text=_("Code of a province of today (2 digits).")
+        method="in_unit", help_text=_("Code of a province of today (2 digits).")
     )
     commune = django_filters.CharFilter(
-        field_name="commune__code", help_text=_("Code of a commune of today (5 digits).")
+        method="in_unit", help_text=_("Code of a commune of today (5 digits).")
     )
     category = django_filters.ChoiceFilter(choices=Beneficiary.Category.choices)
     search = django_filters.CharFilter(
@@ -22,6 +25,12 @@ class BeneficiaryFilter(django_filters.FilterSet):
     class Meta:
         model = Beneficiary
         fields = ["province", "commune", "category"]
+
+    def in_unit(self, queryset, name, value):
+        # The unit's id first, so that the page is one range of (province|commune, id).
+        level = UnitLevel.PROVINCE if name == "province" else UnitLevel.COMMUNE
+        unit = unit_id_today(code=value, level=level)
+        return queryset.filter(**{f"{name}_id": unit}) if unit else queryset.none()
 
     def search_by(self, queryset, name, value):
         return beneficiary_search(

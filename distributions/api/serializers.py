@@ -189,7 +189,7 @@ class ItemIssueSerializer(serializers.Serializer):
     def validate(self, data):
         if data["kind"] == Item.Kind.CARD:
             if "valid_from" not in data:
-                raise serializers.ValidationError({"valid_from": _("A card needs its first day.")})
+                raise serializers.ValidationError({"valid_from": _("Give the first day the card is valid.")})
             data["details"] = CardDetails(
                 valid_from=data["valid_from"],
                 benefit_level=data["benefit_level"],
@@ -202,7 +202,7 @@ class ItemIssueSerializer(serializers.Serializer):
         else:
             if "months_paid" not in data:
                 raise serializers.ValidationError(
-                    {"months_paid": _("A book needs the number of months paid.")}
+                    {"months_paid": _("Give the number of months the book pays.")}
                 )
             data["details"] = BookDetails(
                 months_paid=data["months_paid"], income_base=data.get("income_base")

@@ -13,6 +13,8 @@ from api.pagination import IdCursorPagination
 from api.views import ApiViewMixin
 from beneficiaries.api.filters import BeneficiaryFilter
 from beneficiaries.api.views import BeneficiaryViewSet
+from reference.models import UnitLevel
+from reference.selectors import unit_id_today
 from sponsors.models import Sponsor
 
 from ..models import Handover, Item, Plan, Pledge, Quota
@@ -107,11 +109,18 @@ class HandoverViewSet(
 
 
 class ItemFilter(django_filters.FilterSet):
-    province = django_filters.CharFilter(field_name="province__code")
+    province = django_filters.CharFilter(
+        method="in_province", help_text=_("Code of a province of today (2 digits).")
+    )
 
     class Meta:
         model = Item
         fields = ["plan", "kind", "status", "beneficiary", "quota", "pledge", "handover"]
+
+
+    def in_province(self, queryset, name, value):
+        province = unit_id_today(code=value, level=UnitLevel.PROVINCE)
+        return queryset.filter(province_id=province) if province else queryset.none()
 
 
 _ITEM_ACTION = {

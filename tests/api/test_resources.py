@@ -249,3 +249,19 @@ def test_dates_far_away_are_refused(api, world):
     assert response.status_code == 400
     assert "birth_date" in response.json()["errors"]
     assert datetime.date.today().year < 2100
+
+
+def test_a_list_row_is_a_summary_with_the_id_masked(api, world):
+    row = api("lao_cai").get(f"{BASE}/beneficiaries/?search=luong thi truc").json()["results"][0]
+    assert row == {
+        "id": world["truc"].pk,
+        "full_name": "Lương Thị Trúc",
+        "birth_year": 1975,
+        "sex": "F",
+        "personal_id_masked": "********0123",
+        "commune": "02680",
+        "province": "15",
+        "category": "poor",
+        "anonymised": False,
+        "updated_at": row["updated_at"],
+    }
