@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,14 +80,25 @@ def unit_get_by_code(*, code: str, edition: Edition, level: int | None = None) -
 
 
 def unit_id_today(*, code: str, level: int) -> int | None:
-    """Return the id of today's unit of ``level`` with ``code``, or None (one indexed query)."""
-    return (
-        AdminUnit.objects.filter(
-            edition__in_force__contains=timezone.localdate(), level=level, code=code
+    """Return the id of today's unit of ``level`` with ``code``, or None.
+
+    Kept a day in the cache (units change only with a new edition, which gets
+    new ids): API filters by area ask it on every page.
+    """
+    if not (code.isascii() and code.isdigit() and len(code) == CODE_LENGTHS[level]):
+        return None  # no such code, and nothing a caller sends is kept
+    today = timezone.localdate()
+    key = f"unit-id:{today}:{level}:{code}"
+    found = cache.get(key)
+    if found is None:
+        unit = (
+            AdminUnit.objects.filter(edition__in_force__contains=today, level=level, code=code)
+            .values_list("pk", flat=True)
+            .first()
         )
-        .values_list("pk", flat=True)
-        .first()
-    )
+        found = (unit,)
+        cache.set(key, found, 86_400)
+    return found[0]
 
 
 def unit_find_by_name(

@@ -1,6 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from api.filters import FilterSet
 from reference.models import UnitLevel
 from reference.selectors import unit_id_today
 
@@ -9,7 +10,7 @@ from ..selectors import beneficiary_search
 from .serializers import PERSONAL_DATA
 
 
-class BeneficiaryFilter(django_filters.FilterSet):
+class BeneficiaryFilter(FilterSet):
     province = django_filters.CharFilter(
         method="in_unit", help_text=_("Code of a province of today (2 digits).")
     )

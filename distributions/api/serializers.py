@@ -189,7 +189,9 @@ class ItemIssueSerializer(serializers.Serializer):
     def validate(self, data):
         if data["kind"] == Item.Kind.CARD:
             if "valid_from" not in data:
-                raise serializers.ValidationError({"valid_from": _("Give the first day the card is valid.")})
+                raise serializers.ValidationError(
+                    {"valid_from": _("Give the first day the card is valid.")}
+                )
             data["details"] = CardDetails(
                 valid_from=data["valid_from"],
                 benefit_level=data["benefit_level"],

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.scope import scoped
 from api.conditional import etag_of, if_match_check
+from api.filters import FilterSet
 from api.models import ApiClient
 from api.pagination import IdCursorPagination
 from api.views import ApiViewMixin
@@ -108,7 +109,7 @@ class HandoverViewSet(
         ).order_by("-held_on", "pk")
 
 
-class ItemFilter(django_filters.FilterSet):
+class ItemFilter(FilterSet):
     province = django_filters.CharFilter(
         method="in_province", help_text=_("Code of a province of today (2 digits).")
     )
@@ -116,7 +117,6 @@ class ItemFilter(django_filters.FilterSet):
     class Meta:
         model = Item
         fields = ["plan", "kind", "status", "beneficiary", "quota", "pledge", "handover"]
-
 
     def in_province(self, queryset, name, value):
         province = unit_id_today(code=value, level=UnitLevel.PROVINCE)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from accounts.scope import scoped
+from api.filters import FilterSet
 from api.views import ApiViewMixin
 
 from ..models import AdminUnit, UnitLevel
@@ -27,7 +28,7 @@ class AdminUnitSerializer(serializers.ModelSerializer):
         ]
 
 
-class AdminUnitFilter(django_filters.FilterSet):
+class AdminUnitFilter(FilterSet):
     edition = django_filters.CharFilter(
         field_name="edition__code", help_text=_("2024 (before the 2025 reform) or 2025.")
     )
