@@ -4,6 +4,7 @@ import datetime
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from reference.models import AdminUnit
 from sponsors.models import Sponsor
 
 from .authentication import forget_keys
-from .models import ApiClient, ApiKey
+from .models import ApiClient, ApiKey, IdempotentResponse
 
 
 def _user_sync(client: ApiClient) -> None:
@@ -116,3 +117,11 @@ def api_key_revoke(*, key: ApiKey, actor: User | None) -> ApiKey:
     key.save()
     forget_keys([key.prefix])
     return key
+
+
+def idempotent_responses_prune() -> int:
+    """Delete the stored responses no retry can get any more; return how many."""
+    expired = IdempotentResponse.objects.filter(
+        created_at__lt=timezone.now() - settings.IDEMPOTENCY_TTL
+    )
+    return expired.delete()[0]

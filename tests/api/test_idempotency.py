@@ -1,9 +1,13 @@
 """Idempotency-Key: a retry replays the first answer; another body is 422; in progress, 409."""
 
+import datetime
+import io
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 
 from accounts.roles import Role
 from api.models import ApiClient, IdempotentResponse
@@ -143,3 +147,17 @@ def test_while_the_first_request_runs_a_retry_gets_409_then_the_first_answer(
     after = Api(key).post(f"{BASE}/items/", body, **{"Idempotency-Key": "i-1"})
     assert after.status_code == 201 and after.json() == first["response"].json()
     assert Item.objects.filter(beneficiary=world["city"], status="issued").count() == 1
+
+
+@pytest.mark.django_db
+def test_responses_older_than_the_ttl_are_pruned_and_their_key_runs_again(api, world, settings):
+    api("lao_cai").post(f"{BASE}/beneficiaries/", person(), **{"Idempotency-Key": "old"})
+    IdempotentResponse.objects.filter(key="old").update(
+        created_at=timezone.now() - settings.IDEMPOTENCY_TTL - datetime.timedelta(minutes=1)
+    )
+    out = io.StringIO()
+    call_command("prune_idempotency_keys", stdout=out)
+    assert out.getvalue().strip() == "1 stored responses deleted."
+    again = api("lao_cai").post(f"{BASE}/beneficiaries/", person(), **{"Idempotency-Key": "old"})
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert Beneficiary.objects.filter(full_name="Lò Thị Mây").count() == 2
