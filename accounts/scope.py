@@ -77,7 +77,11 @@ def _units(scope: Scope) -> Q:
 
 
 def _items(scope: Scope) -> Q:
-    return Q(province_id__in=scope.provinces) | Q(beneficiary__commune_id__in=scope.communes)
+    condition = Q(province_id__in=scope.provinces) | Q(beneficiary__commune_id__in=scope.communes)
+    if scope.sponsor:
+        # What its pledges paid for: counted in its figures (its role lists no items).
+        condition |= Q(pledge__sponsor_id=scope.sponsor)
+    return condition
 
 
 def _context(scope: Scope) -> Q:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pghistory
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -22,7 +23,6 @@ _KEY_COLUMNS = [
     "hashed_key",
     "expiry_date",
     "revoked",
-    "last_used_at",
     "client__is_active",
     "client__expires_on",
     "client__allowed_networks",
@@ -51,7 +51,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if keyword.lower() != KEYWORD.lower():
             return None
         key = key.strip()
-        access = _access(key.partition(".")[0][:8])
+        prefix = key.partition(".")[0][:8]
+        access = _access(prefix)
         if access is None or not access.api_key.is_valid(key):
             raise exceptions.AuthenticationFailed(_("This API key is not valid or was revoked."))
         api_key, client = access.api_key, access.api_key.client
@@ -65,11 +66,11 @@ class ApiKeyAuthentication(BaseAuthentication):
                 _("This API client may not call from the address %(address)s.")
                 % {"address": address}
             )
-        now = timezone.now()
-        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USE_PRECISION:
-            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now, last_used_ip=address)
-            api_key.last_used_at = now
-            cache.set(_cache_key(api_key.prefix), access, settings.API_ACCESS_CACHE_SECONDS)
+        # Once a minute per key (the first request to claim the minute writes it).
+        if cache.add(f"api-key-used:{prefix}", True, LAST_USE_PRECISION.total_seconds()):
+            ApiKey.objects.filter(pk=api_key.pk, revoked=False).update(
+                last_used_at=timezone.now(), last_used_ip=address
+            )
         pghistory.context(api_client=client.pk)
         # Where Django's ModelBackend and accounts.scope keep them for the request.
         client.user._perm_cache, client.user._scope = access.permissions, access.scope
@@ -111,12 +112,16 @@ def _access(prefix: str) -> _Access | None:
 
 
 def forget_keys(prefixes: Iterable[str]) -> None:
-    """Drop cached keys, so that a revocation or a client's change applies at once.
+    """Drop cached keys once the transaction commits, so that a revocation or a client's
+    change applies at once.
 
     At once on every server when the cache is shared (CACHE_URL); with each
     process's own memory, on the others within API_ACCESS_CACHE_SECONDS.
     """
-    cache.delete_many([_cache_key(prefix) for prefix in prefixes])
+    keys = [_cache_key(prefix) for prefix in prefixes]
+    cache.delete_many(keys)
+    # Again after the commit: a request reading the row before it may have cached it anew.
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class StaffSessionAuthentication(SessionAuthentication):

@@ -1,7 +1,24 @@
 import copy
 
 import django_filters
+from django import forms
+from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record named by its id: a whole number, with no list of choices to build or show.
+
+    django-filter's default for a foreign key lists every record of the related table
+    (unscoped) in the browsable API's filter form, and tells apart an id that exists
+    elsewhere from one that does not; this one only filters.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
 
 
 class FilterSet(django_filters.FilterSet):
@@ -9,10 +26,16 @@ class FilterSet(django_filters.FilterSet):
 
     django-filter deep-copies every filter and builds a new form class for each
     request (a sixth of a list request's time).  The filters here are plain ones
-    (no choices or querysets built per request), so a shallow copy of each is
+    (no queryset: foreign keys are filtered by id), so a shallow copy of each is
     enough, and the form class is built once per FilterSet class: a form copies
     its fields for each instance anyway.
     """
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         base_filters = self.base_filters
@@ -35,6 +58,9 @@ class FilterSet(django_filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """The FilterSets made from ``filterset_fields`` are of the cheaper kind too."""
+    """The FilterSets made from ``filterset_fields`` filter foreign keys by id too.
+
+    (Their class is made anew for each request, so their form is built each time.)
+    """
 
     filterset_base = FilterSet

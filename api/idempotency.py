@@ -1,20 +1,23 @@
 """``Idempotency-Key`` on POST: a retry gets the first answer, never a second effect.
 
-The first request with a key takes a PostgreSQL advisory lock named after the
-caller and the key, runs, and stores its response (2xx and 4xx; a 5xx is not
-stored, so a retry runs again).  A retry with the same method, path and body
+A POST with a key runs in one transaction with the storing of its response
+(2xx and 4xx): either both are committed or neither, so a server that dies
+between the work and the answer leaves nothing for a retry to repeat.  That
+transaction first takes an advisory lock named after the caller and the key
+(``pg_try_advisory_xact_lock``, released by the commit or rollback, and kept by
+a pooler in transaction mode too).  A retry with the same method, path and body
 gets the stored response; with anything else, 422; while the first still runs
-(the lock is held), 409.  A session-level advisory lock is released by
-PostgreSQL when the connection ends, so a worker killed mid-request leaves no
-key stuck "in progress".  Stored responses are kept for ``IDEMPOTENCY_TTL``.
+(the lock is held), 409.  A 5xx is rolled back and not stored: a retry runs
+again.  Stored responses are kept for ``IDEMPOTENCY_TTL``.
 """
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,8 +113,17 @@ def _claim_of(request) -> _Claim | None:
 class IdempotentMixin:
     """Replay, refuse or run a POST according to its ``Idempotency-Key`` (views' mixin)."""
 
-    def initial(self, request, *args, **kwargs):
+    def dispatch(self, request, *args, **kwargs):
         self._idempotency_claim = None
+        self._idempotency_transaction = None
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # Also when the view raised (a 500): DRF then skips finalize_response.
+            if self._idempotency_transaction is not None:
+                self._idempotency_transaction.__exit__(*sys.exc_info())
+
+    def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         claim = _claim_of(request)
         if claim is None:
@@ -119,12 +131,13 @@ class IdempotentMixin:
         stored = claim.stored()
         if stored is not None:
             raise _replay(claim, stored)
+        self._idempotency_transaction = transaction.atomic()
+        self._idempotency_transaction.__enter__()
         if not claim.lock():
             raise IdempotencyKeyInUse()
-        # The first request may have finished between the look-up and the lock.
+        # The first request may have committed between the look-up and the lock.
         stored = claim.stored()
         if stored is not None:
-            claim.unlock()
             raise _replay(claim, stored)
         self._idempotency_claim = claim
 
@@ -135,12 +148,10 @@ class IdempotentMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        claim = getattr(self, "_idempotency_claim", None)
+        claim, self._idempotency_claim = self._idempotency_claim, None
         if claim is not None:
-            self._idempotency_claim = None
-            try:
-                if response.status_code < 500:
-                    claim.store(response)
-            finally:
-                claim.unlock()
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+            elif not transaction.get_rollback():  # else a database error already undid the work
+                claim.store(response)
         return response

@@ -43,7 +43,7 @@ def api_client_save(*, client: ApiClient, actor: User | None) -> ApiClient:
     client.full_clean(exclude=["user"])
     client.save()
     _user_sync(client)
-    forget_keys(client.keys.values_list("prefix", flat=True))
+    forget_keys(list(client.keys.values_list("prefix", flat=True)))
     return client
 
 

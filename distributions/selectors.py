@@ -122,10 +122,14 @@ def plan_stats(plan: Plan, quotas: QuerySet[Quota]) -> dict[str, Any]:
     return {"plan": {"id": plan.pk, "number": plan.number}, "totals": totals, "units": units}
 
 
-def sponsor_stats(sponsor: Sponsor, pledges: QuerySet[Pledge]) -> dict[str, Any]:
-    """Return what a sponsor's pledges (already scoped) promised and paid for, by province.
+def sponsor_stats(
+    sponsor: Sponsor, pledges: QuerySet[Pledge], items: QuerySet[Item]
+) -> dict[str, Any]:
+    """Return what a sponsor's pledges promised and paid for, by province.
 
-    Two queries: the pledges, and their items counted by pledge, province and kind.
+    ``pledges`` and ``items`` are the viewer's (scoped): a province office sees a
+    national pledge's items in its own province only.  Two queries: the pledges,
+    and their items counted by pledge, province and kind.
     """
     pledges = list(
         pledges.filter(sponsor=sponsor)
@@ -133,7 +137,7 @@ def sponsor_stats(sponsor: Sponsor, pledges: QuerySet[Pledge]) -> dict[str, Any]
         .order_by("plan__signed_on", "pk")
     )
     counts = (
-        Item.objects.filter(pledge__in=[p.pk for p in pledges], status__in=Item.COUNTED)
+        items.filter(pledge__in=[p.pk for p in pledges], status__in=Item.COUNTED)
         .values("pledge_id", "province__code", "province__name", "kind")
         .annotate(
             issued=Count("pk"),

@@ -322,4 +322,5 @@ class SponsorStatsViewSet(ApiViewMixin, viewsets.GenericViewSet):
                 pledges = pledges.filter(plan_id=plan_field.to_internal_value(plan))
             except serializers.ValidationError as error:
                 raise serializers.ValidationError({"plan": error.detail}) from error
-        return Response(sponsor_stats(sponsor, pledges))
+        items = scoped(Item.objects.all(), request.user)
+        return Response(sponsor_stats(sponsor, pledges, items))

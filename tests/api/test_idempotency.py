@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from api.models import ApiClient, IdempotentResponse
+from beneficiaries.api import serializers
 from beneficiaries.models import Beneficiary
 from distributions.models import Item, Quota
 from tests.factories import unit
@@ -72,13 +73,34 @@ def test_an_action_is_replayed_too(api, world):
 
 
 @pytest.mark.django_db
-def test_a_refusal_is_replayed_and_a_server_error_is_not_stored(api, world):
+def test_a_refusal_is_replayed(api, world):
     bad = person(full_name="")
     first = api("lao_cai").post(f"{BASE}/beneficiaries/", bad, **{"Idempotency-Key": "b-1"})
     again = api("lao_cai").post(f"{BASE}/beneficiaries/", bad, **{"Idempotency-Key": "b-1"})
     assert first.status_code == again.status_code == 400
     assert again["Idempotent-Replayed"] == "true"
     assert IdempotentResponse.objects.filter(key="b-1", status=400).exists()
+
+
+@pytest.mark.django_db
+def test_a_server_error_undoes_the_work_and_the_retry_runs_again(api, world, monkeypatch):
+    """The work and the stored answer are one transaction: a crash between them leaves neither."""
+    saved = serializers.beneficiary_save
+
+    def save_then_crash(**arguments):
+        saved(**arguments)
+        raise RuntimeError("the server died after the work, before the answer")
+
+    monkeypatch.setattr(serializers, "beneficiary_save", save_then_crash)
+    with pytest.raises(RuntimeError):
+        api("lao_cai").post(f"{BASE}/beneficiaries/", person(), **{"Idempotency-Key": "s-1"})
+    assert not Beneficiary.objects.filter(full_name="Lò Thị Mây").exists()
+    assert not IdempotentResponse.objects.filter(key="s-1").exists()
+
+    monkeypatch.setattr(serializers, "beneficiary_save", saved)
+    retry = api("lao_cai").post(f"{BASE}/beneficiaries/", person(), **{"Idempotency-Key": "s-1"})
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    assert Beneficiary.objects.filter(full_name="Lò Thị Mây").count() == 1
 
 
 @pytest.mark.django_db
@@ -125,16 +147,19 @@ def test_while_the_first_request_runs_a_retry_gets_409_then_the_first_answer(
     thread = threading.Thread(target=send_first)
     thread.start()
     try:
-        # Wait until the first request is blocked on the quota's row lock.
+        # Wait until the first request (which holds the key) waits for the quota's row.
         probe = connections.create_connection("default")
         with probe.cursor() as waiting:
-            for _attempt in range(200):
+            for _attempt in range(400):
                 waiting.execute(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
                 if waiting.fetchone()[0]:
                     break
                 threading.Event().wait(0.05)
+            else:
+                pytest.fail("the first request never reached the locked quota")
         probe.close()
         during = Api(key).post(f"{BASE}/items/", body, **{"Idempotency-Key": "i-1"})
         assert during.status_code == 409

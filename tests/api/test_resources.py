@@ -6,6 +6,8 @@ import pytest
 
 from beneficiaries.models import Beneficiary
 from distributions.models import Quota
+from distributions.services import CardDetails, item_issue
+from tests.factories import JAN_2024, make_beneficiary, make_pledge, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +267,29 @@ def test_a_list_row_is_a_summary_with_the_id_masked(api, world):
         "anonymised": False,
         "updated_at": row["updated_at"],
     }
+
+
+def test_a_province_sees_a_national_pledges_items_in_its_province_only(api, world):
+    agribank = world["lao_cai_pledge"].sponsor
+    national = make_pledge(world["plan"], agribank, cards=10, books=0)
+    person = make_beneficiary(full_name="Đỗ Văn Nam", commune=unit("2025", "00070"))
+    item_issue(
+        beneficiary=person,
+        quota=world["ha_noi_quota"],
+        pledge=national,
+        details=CardDetails(valid_from=JAN_2024),
+        issued_on=JAN_2024,
+        actor=None,
+    )
+    url = f"{BASE}/stats/sponsors/{agribank.pk}/?plan={world['plan'].pk}"
+    seen_by = {kind: api(kind).get(url).json() for kind in ("lao_cai", "ha_noi", "sponsor")}
+    rows = {
+        kind: [
+            (row["province"]["code"], row["issued"])
+            for pledge in stats["pledges"]
+            if pledge["id"] == national.pk
+            for row in pledge["by_province"]
+        ]
+        for kind, stats in seen_by.items()
+    }
+    assert rows == {"lao_cai": [], "ha_noi": [("01", 1)], "sponsor": [("01", 1)]}
