@@ -88,6 +88,7 @@ class ApiClientAdmin(SaveErrorsAdminMixin, admin.ModelAdmin):
         "expires_on",
     ]
     list_filter = ["organisation", "is_active"]
+    list_select_related = ["province", "sponsor"]
     search_fields = ["name"]
     readonly_fields = ["user", "created_at", "created_by"]
     inlines = [ApiKeyInline]

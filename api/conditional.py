@@ -19,6 +19,12 @@ def etag_of(instance) -> str:
     return f'"{instance.pk}-{int(instance.updated_at.timestamp() * 1_000_000):x}"'
 
 
+def created_response(request, instance, data) -> Response:
+    """Return the 201 of a create: the new record, where it lives and its ETag."""
+    headers = {"Location": request.build_absolute_uri(f"{instance.pk}/"), "ETag": etag_of(instance)}
+    return Response(data, status=status.HTTP_201_CREATED, headers=headers)
+
+
 def _tags(header: str) -> set[str]:
     # Weak and strong forms name the same version here.
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
@@ -39,13 +45,8 @@ def if_match_check(request, instance, *, required: bool) -> None:
         raise PreconditionFailed()
 
 
-class ConditionalMixin:
-    """ETag on GET and on write responses; If-Match required by PUT and PATCH (viewsets)."""
-
-    def locked_object(self):
-        """Return the view's object, its row locked until the transaction ends."""
-        instance = self.get_object()
-        return type(instance).objects.select_for_update().get(pk=instance.pk)
+class ConditionalRetrieveMixin:
+    """ETag on GET of one record, and 304 to a matching If-None-Match (viewsets)."""
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -53,6 +54,15 @@ class ConditionalMixin:
         if etag in _tags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(self.get_serializer(instance).data, headers={"ETag": etag})
+
+
+class ConditionalMixin(ConditionalRetrieveMixin):
+    """ETag on GET and on write responses; If-Match required by PUT and PATCH (viewsets)."""
+
+    def locked_object(self):
+        """Return the view's object, its row locked until the transaction ends."""
+        instance = self.get_object()
+        return type(instance).objects.select_for_update().get(pk=instance.pk)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)

@@ -4,13 +4,14 @@
 "errors": {"field": ["message", ...]}}``: ``type`` is a stable code a program
 can act on, ``title`` and ``detail`` are for people, ``errors`` lists what is
 wrong with each field (bad input only).  The services' ValidationError is bad
-input (400), their QuotaExhausted a conflict (409), OutOfScope a refusal (403).
+input (400), their QuotaExhausted a conflict (409), OutOfScope a refusal (403);
+a constraint that PostgreSQL enforces against a concurrent write, a conflict too.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -19,7 +20,6 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from accounts.scope import OutOfScope
-from distributions.services import QuotaExhausted
 
 
 class Conflict(exceptions.APIException):
@@ -105,8 +105,10 @@ PROBLEM_TYPES = [kind for _exception, kind, _title in _KINDS] + ["error"]
 
 def _as_api_exception(exc: Exception) -> Exception:
     """Return the DRF exception standing for a Django or service exception."""
-    if isinstance(exc, QuotaExhausted):
+    if getattr(exc, "conflict_type", None) == QuotaConflict.default_code:  # QuotaExhausted
         return QuotaConflict(" ".join(exc.messages))
+    if isinstance(exc, IntegrityError):
+        return Conflict()
     if isinstance(exc, OutOfScope):
         return OutOfArea(exc)
     if isinstance(exc, DjangoValidationError):

@@ -20,7 +20,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 
 from accounts.models import User
 from accounts.roles import Role
-from reference.models import AdminUnit
+from reference.models import AdminUnit, UnitLevel
 from sponsors.models import Sponsor
 
 
@@ -63,7 +63,10 @@ class ApiClient(models.Model):
     role = models.CharField(
         _("role"),
         max_length=50,
-        choices=[(role.value, role.label) for role in Role if role != Role.ADMINISTRATOR],
+        choices=[
+            (role.value, role.label)
+            for role in (Role.NATIONAL_OFFICIAL, Role.PROVINCIAL_STAFF, Role.SPONSOR_VIEWER)
+        ],
     )
     province = models.ForeignKey(
         AdminUnit,
@@ -149,8 +152,13 @@ class ApiClient(models.Model):
             errors["role"] = _("A client of this organisation cannot have this role.")
         if organisation == self.Organisation.SPONSOR and not self.sponsor_id:
             errors["sponsor"] = _("Choose the sponsor.")
-        if organisation == self.Organisation.PROVINCE_OFFICE and not self.province_id:
-            errors["province"] = _("Choose the province.")
+        if organisation == self.Organisation.PROVINCE_OFFICE and not (
+            self.province_id
+            and self.province.level == UnitLevel.PROVINCE
+            and timezone.localdate() in self.province.edition.in_force
+        ):
+            # Areas are today's, as for staff (accounts.UnitAssignment).
+            errors["province"] = _("Choose a province of today's administrative units.")
         if organisation != self.Organisation.SPONSOR:
             self.sponsor = None
         if organisation != self.Organisation.PROVINCE_OFFICE:

@@ -98,6 +98,7 @@ def api_key_rotate(
     With an overlap, the partner can deploy the new key before the old one ends.
     """
     old = ApiKey.objects.select_for_update().get(pk=key.pk)
+    ends_at = old.expiry_date  # the replacement ends when the old one was to end
     if overlap:
         ends = timezone.now() + overlap
         if old.expiry_date is None or old.expiry_date > ends:
@@ -106,7 +107,7 @@ def api_key_rotate(
         old.revoked = True
     old.save()
     forget_keys([old.prefix])
-    return api_key_issue(client=old.client, name=old.name, actor=actor)
+    return api_key_issue(client=old.client, name=old.name, expires_at=ends_at, actor=actor)
 
 
 @transaction.atomic

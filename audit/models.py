@@ -24,6 +24,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from pghistory.models import Events
 
+from api.models import ApiClient, ApiKey
 from beneficiaries.models import Beneficiary
 from distributions.models import Handover, Item, Plan, Pledge, Quota
 from reference.models import Rate
@@ -148,6 +149,36 @@ class SponsorEvent(
 class RateEvent(
     _snapshots(
         Rate, index="rate", verbose_name=_("rate change"), verbose_name_plural=_("rate changes")
+    )
+):
+    pass
+
+
+class ApiClientEvent(
+    _snapshots(
+        ApiClient,
+        index="api_client",
+        verbose_name=_("API client change"),
+        verbose_name_plural=_("API client changes"),
+    )
+):
+    pass
+
+
+# Who issued, rotated or revoked a key, and when: not its hash, nor each use.
+_KEY_FIELDS = ["name", "client", "created", "expiry_date", "revoked"]
+
+
+class ApiKeyEvent(
+    _event_model(
+        ApiKey,
+        pghistory.InsertEvent(),
+        pghistory.UpdateEvent(condition=pghistory.AnyChange(*_KEY_FIELDS)),
+        pghistory.DeleteEvent(),
+        fields=_KEY_FIELDS,
+        index="api_key",
+        verbose_name=_("API key change"),
+        verbose_name_plural=_("API key changes"),
     )
 ):
     pass

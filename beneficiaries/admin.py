@@ -24,15 +24,12 @@ from audit.services import export_record, unmask_record
 from reference.admin import ProvinceFilter
 from reference.models import AdminUnit, UnitLevel
 
+from .access import SENSITIVE_FIELDS, sees_personal_data
 from .forms import BeneficiaryForm, masked_with_reveal
 from .models import Beneficiary, ImportJob
 from .resources import EXPORT_FORMATS, BeneficiaryExportResource
 from .selectors import beneficiary_personal_data, beneficiary_search
 from .services import beneficiary_anonymise, beneficiary_save
-
-PERSONAL_DATA = "beneficiaries.view_personal_data"
-# Sensitive data (Decree 13/2023, Law 91/2025): only for the roles that need them.
-SENSITIVE_FIELDS = frozenset({"ethnic_group", "category"})
 
 
 def _rewritten(fieldsets, hidden: frozenset[str], replaced: dict[str, str]) -> list:
@@ -149,7 +146,7 @@ class BeneficiaryAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, ImportExportMixin
         return obj.masked_social_insurance_number
 
     def sees_personal_data(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(PERSONAL_DATA)
+        return sees_personal_data(request.user)
 
     def _reveal_url(self, obj: Beneficiary) -> str:
         return reverse(

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,17 @@ def beneficiary_save(
     beneficiary.full_clean()
     if beneficiary.consent_on and beneficiary.consent_recorded_by_id is None:
         beneficiary.consent_recorded_by = actor
-    beneficiary.save()
+    try:
+        with transaction.atomic():
+            beneficiary.save()
+    except IntegrityError as error:
+        # Another request recorded the same number between full_clean and here.
+        raise ValidationError(
+            _(
+                "A recipient with this ID or social-insurance number was "
+                "recorded at the same moment."
+            )
+        ) from error
     return beneficiary, list(beneficiary_possible_duplicates(beneficiary))
 
 

@@ -289,8 +289,9 @@ PGTRIGGER_INSTALL_ON_MIGRATE = True
 # Event tables are indexed by record and time only, not by every foreign key they copy.
 PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
 
-# Cache: throttling counts of the API.  One process's memory by default; with
-# several app servers, CACHE_URL=redis://host:6379/0 shares them.
+# Cache: the API's throttling counts and its keys with their access, today's unit ids.
+# One process's memory by default; with several app servers, CACHE_URL=redis://host:6379/0
+# shares them (and a key's revocation reaches every server at once).
 _cache_url = env_str("CACHE_URL")
 if _cache_url and not _cache_url.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// address.")

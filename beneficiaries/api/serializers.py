@@ -5,17 +5,19 @@ from rest_framework.validators import UniqueValidator
 from api.fields import ModelSerializer
 from reference.models import AdminUnit
 
+from ..access import SENSITIVE_FIELDS, sees_personal_data
 from ..models import Beneficiary, current_communes, masked_personal_id
 from ..services import beneficiary_save
 
-PERSONAL_DATA = "beneficiaries.view_personal_data"
 # Shown only to a caller allowed to see personal data (as in the admin).
-_PERSONAL_FIELDS = [
-    "personal_id_masked",
-    "social_insurance_number_masked",
-    "ethnic_group",
-    "category",
-]
+_PERSONAL_FIELDS = ["personal_id_masked", "social_insurance_number_masked", *SENSITIVE_FIELDS]
+
+
+class CurrentCommuneField(serializers.SlugRelatedField):
+    """A commune by its code among today's: the date is read per request, not at start-up."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(current_communes())
 
 
 class PersonalDataMixin:
@@ -24,7 +26,7 @@ class PersonalDataMixin:
     def to_representation(self, person):
         data = super().to_representation(person)
         request = self.context.get("request")
-        if request is not None and not request.user.has_perm(PERSONAL_DATA):
+        if request is not None and not sees_personal_data(request.user):
             for name in _PERSONAL_FIELDS:
                 data.pop(name, None)
         return data
@@ -77,9 +79,9 @@ class BeneficiarySummarySerializer(PersonalDataMixin, serializers.Serializer):
 class BeneficiarySerializer(PersonalDataMixin, ModelSerializer):
     """A recipient: full ID and SI numbers are written, never read back (masked instead)."""
 
-    commune = serializers.SlugRelatedField(
+    commune = CurrentCommuneField(
         slug_field="code",
-        queryset=AdminUnit.objects.filter(current_communes()),
+        queryset=AdminUnit.objects.all(),
         help_text=_("The 5-digit code of the commune of today's units."),
     )
     commune_name = serializers.CharField(source="commune.name", read_only=True)

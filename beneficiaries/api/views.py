@@ -1,17 +1,18 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from accounts.scope import scoped
-from api.conditional import ConditionalMixin, etag_of
+from api.conditional import ConditionalMixin, created_response
 from api.models import ApiClient
 from api.pagination import IdCursorPagination
 from api.views import ApiViewMixin
 from reference.models import AdminUnit
 
+from ..access import PERSONAL_DATA
 from ..models import Beneficiary
 from ..services import beneficiaries_create
 from .filters import BeneficiaryFilter
@@ -44,7 +45,16 @@ class BeneficiaryViewSet(
     filterset_class = BeneficiaryFilter
     pagination_class = IdCursorPagination
     write_scope = ApiClient.Scope.RECIPIENTS_WRITE
-    required_permissions = {"bulk_create": ["beneficiaries.add_beneficiary"]}
+    # A recipient is written with their hardship category, a sensitive field (as in the admin).
+    required_permissions = {
+        action: [f"beneficiaries.{change}_beneficiary", PERSONAL_DATA]
+        for action, change in (
+            ("create", "add"),
+            ("bulk_create", "add"),
+            ("update", "change"),
+            ("partial_update", "change"),
+        )
+    }
 
     def get_queryset(self):
         # Of the units, only what the serializer shows: a quicker query to build.
@@ -67,8 +77,7 @@ class BeneficiaryViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         person = serializer.save()
-        headers = {"Location": request.build_absolute_uri(f"{person.pk}/"), "ETag": etag_of(person)}
-        return Response(serializer.data, status=status.HTTP_201_CREATED, headers=headers)
+        return created_response(request, person, serializer.data)
 
     @extend_schema(
         request=BulkCreateSerializer,

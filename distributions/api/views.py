@@ -2,12 +2,17 @@ import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.scope import scoped
-from api.conditional import etag_of, if_match_check
+from api.conditional import (
+    ConditionalRetrieveMixin,
+    created_response,
+    etag_of,
+    if_match_check,
+)
 from api.filters import FilterSet
 from api.models import ApiClient
 from api.pagination import IdCursorPagination
@@ -139,6 +144,7 @@ _ITEM_ACTION = {
 
 class ItemViewSet(
     ApiViewMixin,
+    ConditionalRetrieveMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -167,17 +173,12 @@ class ItemViewSet(
             "confirm": ItemConfirmSerializer,
         }.get(self.action, ItemSerializer)
 
-    def retrieve(self, request, *args, **kwargs):
-        item = self.get_object()
-        return Response(ItemSerializer(item).data, headers={"ETag": etag_of(item)})
-
     @extend_schema(request=ItemIssueSerializer, responses={201: ItemSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         item = serializer.save()
-        headers = {"Location": request.build_absolute_uri(f"{item.pk}/"), "ETag": etag_of(item)}
-        return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED, headers=headers)
+        return created_response(request, item, ItemSerializer(item).data)
 
     def _act(self, request, service, arguments) -> Response:
         serializer = self.get_serializer(data=request.data)

@@ -17,6 +17,7 @@ from api.services import (
     api_key_revoke,
     api_key_rotate,
 )
+from audit.models import ApiKeyEvent
 from tests.factories import unit
 
 from .conftest import Api
@@ -172,3 +173,35 @@ def test_the_admin_rotates_and_revokes_keys(world, admin_client):
     new_key = ApiKey.objects.get(prefix=new_secret.split(".")[0])
     admin_client.post(url, {"action": "revoke", "_selected_action": [new_key.pk]})
     assert Api(new_secret).get(PLANS).status_code == 401
+
+
+def test_a_replacement_key_ends_when_the_old_one_was_to_end(world):
+    ends = timezone.now() + datetime.timedelta(days=30)
+    old, _secret = api_key_issue(client=lao_cai_client(), expires_at=ends, actor=None)
+    new, _new_secret = api_key_rotate(key=old, actor=None)
+    assert ApiKey.objects.get(pk=new.pk).expiry_date == ends
+
+
+def test_a_province_office_works_for_a_province_of_today(world):
+    for area in (unit("2025", "02680"), unit("2024", "10")):  # a commune; a province of 2024
+        with pytest.raises(ValidationError) as refused:
+            api_client_create(
+                name=f"Sai {area.pk}",
+                organisation=ApiClient.Organisation.PROVINCE_OFFICE,
+                role=Role.PROVINCIAL_STAFF,
+                province=area,
+                scopes=["read"],
+                actor=None,
+            )
+        assert set(refused.value.message_dict) == {"province"}
+
+
+def test_issuing_and_revoking_keys_are_in_the_audit_trail_without_the_hash(world, admin_client):
+    key, secret = api_key_issue(client=lao_cai_client(), actor=None)
+    admin_client.post(
+        reverse("admin:api_apikey_changelist"), {"action": "revoke", "_selected_action": [key.pk]}
+    )
+    events = list(ApiKeyEvent.objects.filter(pgh_obj_id=key.pk).order_by("pgh_id"))
+    assert [(e.pgh_label, e.revoked) for e in events] == [("insert", False), ("update", True)]
+    assert events[1].pgh_context["username"] == "admin"
+    assert not hasattr(events[0], "hashed_key")

@@ -57,15 +57,15 @@ def test_not_authenticated_in_both_languages(world):
 
 
 @pytest.mark.parametrize(
-    ("raw", "where"),
+    "raw",
     [
-        (b'{"full_name": "L\\u00f2 Th\\u1ecb M\\u00e2y", "birth_year": 19', None),
-        (b"\xff\xfe not utf-8", None),
-        (b"[1, 2, 3]", None),
-        (b'"just a string"', None),
+        b'{"full_name": "L\\u00f2 Th\\u1ecb M\\u00e2y", "birth_year": 19',
+        b"\xff\xfe not utf-8",
+        b"[1, 2, 3]",
+        b'"just a string"',
     ],
 )
-def test_a_body_that_cannot_be_read_is_400(api, world, raw, where):
+def test_a_body_that_cannot_be_read_is_400(api, world, raw):
     response = api("lao_cai")("POST", f"{BASE}/beneficiaries/", raw=raw)
     assert response.status_code == 400
     assert response.json()["type"] in {"malformed_request", "invalid"}
@@ -89,7 +89,7 @@ def test_a_body_that_cannot_be_read_is_400(api, world, raw, where):
 def test_wrong_values_are_400(api, world, fields):
     response = api("lao_cai").post(f"{BASE}/beneficiaries/", PERSON | {"commune": "02680"} | fields)
     body = assert_problem(response, 400, "invalid")
-    assert set(fields) <= set(body["errors"]) | {"phone"}
+    assert set(fields) <= set(body["errors"])
 
 
 @pytest.mark.parametrize(
@@ -121,9 +121,8 @@ def test_bad_query_parameters_are_4xx_not_500(api, world, path):
 )
 def test_ids_beyond_any_record_find_nothing(api, world, path):
     response = api("head_office").get(f"{BASE}/{path}")
-    assert response.status_code in {200, 400}
-    if response.status_code == 200:
-        assert response.json()["results"] == []
+    assert response.status_code == 200
+    assert response.json()["results"] == []
 
 
 @pytest.mark.parametrize(
