@@ -112,8 +112,7 @@ def _access(prefix: str) -> _Access | None:
 
 
 def forget_keys(prefixes: Iterable[str]) -> None:
-    """Drop cached keys once the transaction commits, so that a revocation or a client's
-    change applies at once.
+    """Drop cached keys, so that a revocation or a client's change applies at once.
 
     At once on every server when the cache is shared (CACHE_URL); with each
     process's own memory, on the others within API_ACCESS_CACHE_SECONDS.
