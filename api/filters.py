@@ -49,6 +49,15 @@ class FilterSet(django_filters.FilterSet):
             filter_.method = filter_.method
         del self.base_filters  # the class's again
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The form class is shared by every request: a queryset chosen per request
+        # (a callable) would be the first caller's for everyone.  Declared filters are
+        # the only ones that could have one (foreign keys of Meta.fields are IdFilters).
+        for name, filter_ in cls.declared_filters.items():
+            if callable(filter_.extra.get("queryset")):
+                raise TypeError(f"{cls.__name__}.{name}: a per-request queryset cannot be shared")
+
     def get_form_class(self):
         cls = type(self)
         form_class = cls.__dict__.get("_form_class")

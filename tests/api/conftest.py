@@ -47,11 +47,10 @@ def world(db):
     return two_provinces()
 
 
-@pytest.fixture
-def keys(world):
-    """A key of each kind of client: head office, two province offices, a sponsor, a reader."""
+def client_keys(world: dict) -> dict[str, str]:
+    """Return a key of each kind of client in ``world`` (tests/worlds.py two_provinces):
+    head office, the two province offices, Agribank (a sponsor) and a read-only head office."""
     organisation = ApiClient.Organisation
-    agribank = world["lao_cai_pledge"].sponsor
     return {
         "head_office": make_client("VSS", organisation.HEAD_OFFICE, Role.NATIONAL_OFFICIAL),
         "lao_cai": make_client(
@@ -67,12 +66,21 @@ def keys(world):
             province=unit("2025", "01"),
         ),
         "sponsor": make_client(
-            "Agribank", organisation.SPONSOR, Role.SPONSOR_VIEWER, scopes=["read"], sponsor=agribank
+            "Agribank",
+            organisation.SPONSOR,
+            Role.SPONSOR_VIEWER,
+            scopes=["read"],
+            sponsor=world["lao_cai_pledge"].sponsor,
         ),
         "reader": make_client(
             "VSS reader", organisation.HEAD_OFFICE, Role.NATIONAL_OFFICIAL, scopes=["read"]
         ),
     }
+
+
+@pytest.fixture
+def keys(world):
+    return client_keys(world)
 
 
 @pytest.fixture

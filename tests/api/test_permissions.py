@@ -14,12 +14,10 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from accounts.roles import Role
-from api.models import ApiClient
 from beneficiaries.models import Beneficiary
 from distributions.models import Handover, Item
 from distributions.services import CardDetails, item_issue
-from tests.api.conftest import Api, make_client
+from tests.api.conftest import Api, client_keys
 from tests.factories import JAN_2024, make_beneficiary, make_handover, unit
 from tests.worlds import two_provinces
 
@@ -82,33 +80,7 @@ def build_world() -> dict:
         "lao_cai_province": unit("2025", "15"),
         "ha_noi_province": unit("2025", "01"),
     }
-    # The kinds of tests/api/conftest.py ``keys``.
-    organisation = ApiClient.Organisation
-    world["keys"] = {
-        "head_office": make_client("VSS", organisation.HEAD_OFFICE, Role.NATIONAL_OFFICIAL),
-        "lao_cai": make_client(
-            "Lào Cai",
-            organisation.PROVINCE_OFFICE,
-            Role.PROVINCIAL_STAFF,
-            province=world["lao_cai_province"],
-        ),
-        "ha_noi": make_client(
-            "Hà Nội",
-            organisation.PROVINCE_OFFICE,
-            Role.PROVINCIAL_STAFF,
-            province=world["ha_noi_province"],
-        ),
-        "sponsor": make_client(
-            "Agribank",
-            organisation.SPONSOR,
-            Role.SPONSOR_VIEWER,
-            scopes=["read"],
-            sponsor=world["agribank"],
-        ),
-        "reader": make_client(
-            "VSS reader", organisation.HEAD_OFFICE, Role.NATIONAL_OFFICIAL, scopes=["read"]
-        ),
-    }
+    world["keys"] = client_keys(world)
     return world
 
 
