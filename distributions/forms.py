@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import scoped
-from reference.selectors import RateMissing
 
 from .models import Item, Quota
-from .services import BookDetails, CardDetails, item_issue, quota_set
+from .services import item_details, item_issue, quota_set
 
 
 class QuotaForm(forms.ModelForm):
@@ -173,22 +172,27 @@ class IssueForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        if cleaned["kind"] == Item.Kind.CARD:
-            details = CardDetails(
+        try:
+            details = item_details(
+                kind=cleaned["kind"],
+                # Empty: the card starts on the day it is issued.
                 valid_from=cleaned["valid_from"] or cleaned["issued_on"],
-                benefit_level=cleaned["benefit_level"],
-                participant_group=cleaned["participant_group"].upper(),
-                living_area=cleaned["living_area"],
-                primary_care_code=cleaned["primary_care_code"],
-                primary_care_name=cleaned["primary_care_name"],
+                **{
+                    name: cleaned[name]
+                    for name in (
+                        "benefit_level",
+                        "participant_group",
+                        "living_area",
+                        "primary_care_code",
+                        "primary_care_name",
+                        "months_paid",
+                        "income_base",
+                    )
+                },
             )
-        else:
-            if not cleaned.get("months_paid"):
-                self.add_error("months_paid", _("Give the number of months the book pays."))
-                return cleaned
-            details = BookDetails(
-                months_paid=cleaned["months_paid"], income_base=cleaned["income_base"]
-            )
+        except ValidationError as error:
+            self.add_error(None, error)
+            return cleaned
         try:
             with transaction.atomic():
                 self.item = item_issue(
@@ -204,9 +208,6 @@ class IssueForm(forms.Form):
                 )
         except ValidationError as error:
             self.add_error(None, error)
-        except RateMissing as error:
-            # A date before the first recorded rate: the value cannot be worked out.
-            self.add_error(None, str(error))
         return cleaned
 
 

@@ -4,11 +4,10 @@ from rest_framework import serializers
 from api.fields import BoundedDateField, ModelSerializer, ScopedPrimaryKeyRelatedField
 from beneficiaries.models import Beneficiary
 from reference.models import AdminUnit
-from reference.selectors import RateMissing
 from sponsors.models import Sponsor
 
 from ..models import Handover, Item, Plan, Pledge, Quota
-from ..services import BookDetails, CardDetails, handover_save, item_issue
+from ..services import handover_save, item_details, item_issue
 
 
 class PlanSerializer(ModelSerializer):
@@ -186,43 +185,30 @@ class ItemIssueSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=0, max_value=10**12
     )
 
-    def validate(self, data):
-        if data["kind"] == Item.Kind.CARD:
-            if "valid_from" not in data:
-                raise serializers.ValidationError(
-                    {"valid_from": _("Give the first day the card is valid.")}
-                )
-            data["details"] = CardDetails(
-                valid_from=data["valid_from"],
-                benefit_level=data["benefit_level"],
-                participant_group=data["participant_group"],
-                living_area=data["living_area"],
-                primary_care_code=data["primary_care_code"],
-                primary_care_name=data["primary_care_name"],
-                months=data["months"],
-            )
-        else:
-            if "months_paid" not in data:
-                raise serializers.ValidationError(
-                    {"months_paid": _("Give the number of months the book pays.")}
-                )
-            data["details"] = BookDetails(
-                months_paid=data["months_paid"], income_base=data.get("income_base")
-            )
-        return data
-
     def create(self, validated_data):
-        try:
-            return self._issue(validated_data)
-        except RateMissing as error:
-            raise serializers.ValidationError({"issued_on": [str(error)]}) from error
-
-    def _issue(self, validated_data):
+        details = item_details(
+            kind=validated_data["kind"],
+            **{
+                name: validated_data[name]
+                for name in (
+                    "valid_from",
+                    "months",
+                    "benefit_level",
+                    "participant_group",
+                    "living_area",
+                    "primary_care_code",
+                    "primary_care_name",
+                    "months_paid",
+                    "income_base",
+                )
+                if name in validated_data
+            },
+        )
         return item_issue(
             beneficiary=validated_data["beneficiary"],
             quota=validated_data["quota"],
             pledge=validated_data["pledge"],
-            details=validated_data["details"],
+            details=details,
             issued_on=validated_data["issued_on"],
             number=validated_data.get("number", ""),
             handover=validated_data.get("handover"),

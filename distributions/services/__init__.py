@@ -19,6 +19,7 @@ from .values import (
     book_value,
     card_end,
     card_value,
+    item_details,
     item_value,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "item_cancel",
     "item_confirm",
     "item_deliver",
+    "item_details",
     "item_issue",
     "item_value",
     "plan_save",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.scope import require_scope
 from beneficiaries.models import Beneficiary
+from reference.selectors import RateMissing
 
 from ..models import Handover, Item, Plan, Pledge, Quota
 from ._common import _descendants
@@ -100,7 +101,13 @@ def item_issue(
         issued_on=issued_on,
         created_by=actor,
     )
-    item.value = item_value(details=details, issued_on=issued_on, category=beneficiary.category)
+    try:
+        item.value = item_value(details=details, issued_on=issued_on, category=beneficiary.category)
+        if isinstance(details, BookDetails):
+            item.income_base = book_income(details, issued_on)
+    except RateMissing as error:
+        # A date before the first recorded rate: the value cannot be worked out.
+        raise ValidationError(str(error)) from error
     if isinstance(details, CardDetails):
         item.benefit_level = details.benefit_level
         item.participant_group = details.participant_group
@@ -111,7 +118,6 @@ def item_issue(
         item.valid_until = card_end(details.valid_from, details.months)
     else:
         item.months_paid = details.months_paid
-        item.income_base = book_income(details, issued_on)
     try:
         with transaction.atomic():
             item.save()

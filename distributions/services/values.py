@@ -5,6 +5,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
 from beneficiaries.models import Beneficiary
 from reference.models import Rate
 from reference.selectors import rate_on
@@ -87,3 +90,37 @@ def item_value(
         income_base=book_income(details, issued_on),
         category=category,
     )
+
+
+def item_details(
+    *,
+    kind: str,
+    valid_from: datetime.date | None = None,
+    months: int = 12,
+    benefit_level: int = 4,
+    participant_group: str = "GD",
+    living_area: str = "",
+    primary_care_code: str = "",
+    primary_care_name: str = "",
+    months_paid: int | None = None,
+    income_base: int | None = None,
+) -> CardDetails | BookDetails:
+    """Return the details a card or a book is issued with, from what a form or request gave.
+
+    Raises ValidationError, naming the field, when what the kind needs is missing.
+    """
+    if kind == "card":
+        if valid_from is None:
+            raise ValidationError({"valid_from": _("Give the first day the card is valid.")})
+        return CardDetails(
+            valid_from=valid_from,
+            benefit_level=benefit_level,
+            participant_group=participant_group.upper(),
+            living_area=living_area,
+            primary_care_code=primary_care_code,
+            primary_care_name=primary_care_name,
+            months=months,
+        )
+    if not months_paid:
+        raise ValidationError({"months_paid": _("Give the number of months the book pays.")})
+    return BookDetails(months_paid=months_paid, income_base=income_base)
