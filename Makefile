@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PORT ?= 8000
 
-.PHONY: run test setup lint messages admin-units-2024 bench bench-import bench-api
+.PHONY: run test setup lint messages admin-units-2024 bench bench-import bench-api bench-dashboards
 
 run:
 	$(PYTHON) project.py run --port $(PORT)
@@ -14,6 +14,7 @@ setup lint messages admin-units-2024:
 	$(PYTHON) project.py $@
 
 # Benchmarks print figures (not a test): `make bench-import BENCH_ARGS="--plain-rows 5000"`,
-# `make bench-api BENCH_ARGS="--recipients 100000"`; `make bench` runs both with their defaults.
-bench bench-import bench-api:
+# `make bench-api BENCH_ARGS="--recipients 100000"`, `make bench-dashboards BENCH_ARGS="--keep"`;
+# `make bench` runs all three with their defaults.
+bench bench-import bench-api bench-dashboards:
 	$(PYTHON) project.py $@ $(BENCH_ARGS)

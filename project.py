@@ -108,14 +108,22 @@ def bench_api(args: argparse.Namespace) -> None:
     step(PYTHON, "-m", "bench.api", *args.bench_args)
 
 
+def bench_dashboards(args: argparse.Namespace) -> None:
+    """Measure the dashboards' pages with 1,000,000 cards and books (bench/dashboards.py)."""
+    ensure_environment()
+    step(PYTHON, "-m", "bench.dashboards", *args.bench_args)
+
+
 def bench(args: argparse.Namespace) -> None:
     """Run every benchmark with its defaults; fail at the end if any missed a budget."""
     if args.bench_args:
-        sys.exit("`bench` takes no arguments: pass them to bench-import or bench-api.")
+        sys.exit(
+            "`bench` takes no arguments: pass them to bench-import, bench-api or bench-dashboards."
+        )
     ensure_environment()
-    # Each runs even when the one before missed a budget: both sets of figures are wanted.
+    # Each runs even when one before missed a budget: every set of figures is wanted.
     failed = []
-    for module in ("bench.imports", "bench.api"):
+    for module in ("bench.imports", "bench.api", "bench.dashboards"):
         command = [str(PYTHON), "-m", module]
         print("+", " ".join(command), flush=True)
         if subprocess.run(command, cwd=ROOT).returncode != 0:
@@ -174,6 +182,12 @@ def main() -> None:
             "bench.api",
             bench_api,
         ),
+        (
+            "bench-dashboards",
+            "measure the dashboards' pages (python -m bench.dashboards --help)",
+            "bench.dashboards",
+            bench_dashboards,
+        ),
         ("bench", "run every benchmark with its defaults", None, bench),
     ):
         bench_parser = commands.add_parser(name, help=help_text)
@@ -191,6 +205,7 @@ def main() -> None:
         "bench": "bench_args",
         "bench-import": "bench_args",
         "bench-api": "bench_args",
+        "bench-dashboards": "bench_args",
     }
     argv = sys.argv[1:]
     if argv and argv[0] in passthrough:

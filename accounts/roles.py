@@ -17,6 +17,7 @@ READ_REFERENCE = [
 ]
 AREA_STAFF = [
     *READ_REFERENCE,
+    "distributions.view_dashboards",
     "distributions.view_quota",
     "distributions.add_quota",
     "distributions.change_quota",
@@ -62,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, list[str] | None] = {
     Role.COMMUNE_STAFF: AREA_STAFF,
     Role.SPONSOR_VIEWER: [
         "distributions.view_plan",
+        "distributions.view_dashboards",
         "sponsors.view_sponsor",
         "distributions.view_pledge",
     ],

@@ -11,7 +11,7 @@ millions of rows, never a walk up the unit tree.
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from reference.models import AdminUnit, UnitLevel
@@ -37,14 +37,26 @@ class Scope:
     def context_provinces(self) -> frozenset[int]:
         return self.provinces | self.commune_provinces
 
+    def condition(self, model: type[Model]) -> Q:
+        """Return the condition on ``model``'s rows that this scope sees (Q() for all)."""
+        if self.everything:
+            return Q()
+        condition = _CONDITIONS.get(model._meta.label)
+        if condition is None:
+            return Q()  # reference data and plans are the same for everyone
+        return condition(self)
+
+    def sees(self, model: type[Model]) -> ExpressionWrapper:
+        """Return a boolean column saying whether this scope sees each row of ``model``.
+
+        For lists that need every row (to place them on a map, to name them)
+        but may show the figures of the visible ones only.
+        """
+        return ExpressionWrapper(self.condition(model) or Q(pk__isnull=False), BooleanField())
+
     def filter(self, queryset: QuerySet) -> QuerySet:
         """Return ``queryset`` narrowed to this scope (one more WHERE clause)."""
-        if self.everything:
-            return queryset
-        condition = _CONDITIONS.get(queryset.model._meta.label)
-        if condition is None:
-            return queryset  # reference data and plans are the same for everyone
-        return queryset.filter(condition(self))
+        return queryset.filter(self.condition(queryset.model))
 
     def allows_unit(self, unit) -> bool:
         """Return whether records may be written for ``unit`` (of any edition)."""
@@ -77,9 +89,21 @@ def _units(scope: Scope) -> Q:
 
 
 def _items(scope: Scope) -> Q:
-    condition = Q(province_id__in=scope.provinces) | Q(beneficiary__commune_id__in=scope.communes)
+    condition = Q(province_id__in=scope.provinces)
+    if scope.communes:
+        # Only then: even an empty condition on the people joins their table.
+        condition |= Q(beneficiary__commune_id__in=scope.communes)
     if scope.sponsor:
         # What its pledges paid for: counted in its figures (its role lists no items).
+        condition |= Q(pledge__sponsor_id=scope.sponsor)
+    return condition
+
+
+def _tallies(scope: Scope) -> Q:
+    # The tally counts by province and pledge, not by the recipients' commune: commune
+    # staff read the items themselves (dashboards.forms.DashboardFilters.source).
+    condition = Q(province_id__in=scope.provinces)
+    if scope.sponsor:
         condition |= Q(pledge__sponsor_id=scope.sponsor)
     return condition
 
@@ -91,6 +115,7 @@ def _context(scope: Scope) -> Q:
 _CONDITIONS = {
     "beneficiaries.Beneficiary": _people,
     "distributions.Item": _items,
+    "distributions.ItemTally": _tallies,
     "distributions.Quota": _context,
     "distributions.Handover": _context,
     "distributions.Pledge": lambda scope: (

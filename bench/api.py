@@ -50,6 +50,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,8 @@ CATEGORIES = [
 ETHNIC_GROUPS = ["01"] * 7 + ["02", "03", "06", "07", "08", ""]
 FIRST_BIRTH_YEAR = 1930
 BIRTH_YEARS = 80
+# One recipient in this many has no personal ID (unknown when recorded).
+MISSING_ID_EVERY = 20
 
 # Row i (from 1) is, reading its number in mixed radix: sex (i % 2), year of birth
 # ((i / 2) % 80), the ID's province code ((i / 160) % 63), then the ID's 6-digit serial
@@ -134,7 +137,7 @@ SELECT
     birth_year,
     CASE WHEN female THEN 'F' ELSE 'M' END,
     (%(ethnic_groups)s::text[])[1 + (h / 13) %% %(ethnic_count)s],
-    CASE WHEN h / 1009 %% 20 = 0 THEN NULL
+    CASE WHEN h / 1009 %% %(missing_id_every)s = 0 THEN NULL
          ELSE (%(id_provinces)s::text[])[1 + (i / 160) %% %(id_province_count)s]
               || ((CASE WHEN birth_year >= 2000 THEN 2 ELSE 0 END) + female::int)::text
               || lpad((birth_year %% 100)::text, 2, '0')
@@ -175,7 +178,7 @@ def _names(middle: list[str], given: list[str]) -> tuple[list[str], list[str]]:
     return names, [fold(name) for name in names]
 
 
-def _load_parameters() -> dict:
+def _load_parameters(missing_id_every: int = MISSING_ID_EVERY) -> dict:
     """Return the parameters of LOAD_SQL but the rows' range (needs Django set up)."""
     from beneficiaries.identifiers import PROVINCE_CODES
     from beneficiaries.models import current_communes
@@ -207,43 +210,58 @@ def _load_parameters() -> dict:
         "category_count": len(CATEGORIES),
         "first_birth_year": FIRST_BIRTH_YEAR,
         "birth_years": BIRTH_YEARS,
+        "missing_id_every": missing_id_every,
         # A mask rather than abs(), which overflows on the smallest bigint.
         "positive": 2**63 - 1,
     }
 
 
-def _insert(database: str, parameters: dict) -> int:
-    """Run LOAD_SQL in a connection of its own; return the number of rows written."""
+def _insert(database: str, sql: str, parameters: dict) -> int:
+    """Run ``sql`` in a connection of its own; return the number of rows written."""
     connection = _connect(database)
     try:
         with connection.cursor() as cursor:
             # The audit triggers would write an event per row; the postgres user may turn
-            # them (and the foreign-key triggers: the communes are real) off for itself.
+            # them (and the foreign-key triggers: the rows point at real records) off for
+            # itself.
             cursor.execute("SET session_replication_role = replica")
-            cursor.execute(LOAD_SQL, parameters)
+            cursor.execute(sql, parameters)
             return cursor.rowcount
     finally:
         connection.close()
 
 
-def load_recipients(database: str, count: int) -> float:
-    """Write ``count`` recipients into the empty table, then vacuum it; return the seconds.
+def insert_in_slices(database: str, sql: str, parameters: dict, count: int) -> int:
+    """Run ``sql`` for the rows numbered 1 to ``count``; return the number written.
 
-    One slice of the rows per core, each in its own connection: maintaining the
-    table's nine indexes is most of the work, and one backend uses one core.
+    ``sql`` reads its rows' range from %(first)s and %(last)s.  One slice of the
+    rows per core, each in its own connection: maintaining the indexes is most
+    of the work, and one backend uses one core.
     """
-    parameters = _load_parameters()
     slices = max(1, min(os.cpu_count() or 1, count // 10_000))
     bounds = [count * number // slices for number in range(slices + 1)]
-    start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=slices) as pool:
-        inserted = sum(
+        return sum(
             pool.map(
-                lambda first, last: _insert(database, {**parameters, "first": first, "last": last}),
+                lambda first, last: _insert(
+                    database, sql, {**parameters, "first": first, "last": last}
+                ),
                 [first + 1 for first in bounds[:-1]],
                 bounds[1:],
             )
         )
+
+
+def load_recipients(
+    database: str, count: int, *, missing_id_every: int = MISSING_ID_EVERY
+) -> float:
+    """Write ``count`` recipients into the empty table, then vacuum it; return the seconds.
+
+    One recipient in ``missing_id_every`` has no personal ID.
+    """
+    parameters = _load_parameters(missing_id_every)
+    start = time.perf_counter()
+    inserted = insert_in_slices(database, LOAD_SQL, parameters, count)
     print(f"  {inserted:,} recipients inserted in {time.perf_counter() - start:.1f} s", flush=True)
     vacuum_start = time.perf_counter()
     connection = _connect(database)
@@ -634,11 +652,11 @@ def _postgres_version(database: str) -> str:
         connection.close()
 
 
-def _record(args, database: str, load_s: float | None, endpoints, passed: bool) -> None:
-    """Append the run's figures to bench/results.jsonl, one JSON object per line."""
-    record = {
+def _record_header(benchmark: str, database: str) -> dict:
+    """Return what each line of bench/results.jsonl starts with: when, what code, which machine."""
+    return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "benchmark": "api",
+        "benchmark": benchmark,
         "commit": _git("rev-parse", "--short", "HEAD"),
         # Uncommitted changes: the figures are of a working tree, not of that commit.
         "dirty": bool(_git("status", "--porcelain")),
@@ -648,6 +666,19 @@ def _record(args, database: str, load_s: float | None, endpoints, passed: bool) 
             "python": platform.python_version(),
             "postgres": _postgres_version(database),
         },
+    }
+
+
+def _append_record(record: dict) -> None:
+    """Append ``record`` to bench/results.jsonl, one JSON object per line."""
+    with RESULTS.open("a", encoding="utf-8") as results:
+        results.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _record(args, database: str, load_s: float | None, endpoints, passed: bool) -> None:
+    """Append the run's figures to bench/results.jsonl."""
+    record = {
+        **_record_header("api", database),
         "recipients": args.recipients,
         "clients": args.clients,
         "threads": min(args.threads, args.clients),
@@ -676,12 +707,53 @@ def _record(args, database: str, load_s: float | None, endpoints, passed: bool) 
         "p95_budget_ms": P95_BUDGET_MS,
         "passed": passed,
     }
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write(json.dumps(record, ensure_ascii=False) + "\n")
+    _append_record(record)
 
 
 # ---------------------------------------------------------------------------
 # Running
+
+
+def _open_database(
+    name: str, *, keep: bool, reusable: Callable[[str], bool]
+) -> tuple[BenchDatabase, bool]:
+    """Claim the bench database ``name``: kept from an earlier run when ``keep`` and
+    ``reusable(name)`` say so, else created afresh.  Return it and whether it was reused."""
+    database = BenchDatabase(name)
+    reuse = False
+    if keep and database.exists():
+        database.claim(create=False)
+        reuse = reusable(name)
+        if not reuse:
+            database.release()
+    if not reuse:
+        database.claim(create=True)
+    print(f"Database {database.name}: {'reused' if reuse else 'created'}", flush=True)
+    return database, reuse
+
+
+def _close_database(database: BenchDatabase, *, keep: bool) -> None:
+    """Close Django's connections to the bench database, then drop it unless ``keep``."""
+    from django.db import connections
+
+    connections.close_all()
+    if keep:
+        database.release()
+    elif database.drop():
+        print(f"Database {database.name} dropped.")
+    else:
+        print(f"Database {database.name} left in place: something else is connected.")
+
+
+def _prepare_schema(reuse: bool) -> None:
+    """Migrate the bench database (Django set up on it); load the reference data unless reused."""
+    from django.core.management import call_command
+
+    start = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    if not reuse:
+        call_command("load_reference_data", verbosity=0)
+    print(f"Schema and reference data: {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -716,42 +788,23 @@ def main(argv: list[str] | None = None) -> int:
     # Before the settings are read: the requests counted in this process are not throttled.
     os.environ.setdefault("API_THROTTLE_RATE", THROTTLE_RATE)
 
-    database = BenchDatabase(f"{_settings().DATABASES['default']['NAME']}_api_bench")
-    reuse = False
-    if args.keep and database.exists():
-        database.claim(create=False)
-        reuse = _recipient_count(database.name) == args.recipients
-        if not reuse:
-            database.release()
-    if not reuse:
-        database.claim(create=True)
-    print(f"Database {database.name}: {'reused' if reuse else 'created'}", flush=True)
+    database, reuse = _open_database(
+        f"{_settings().DATABASES['default']['NAME']}_api_bench",
+        keep=args.keep,
+        reusable=lambda name: _recipient_count(name) == args.recipients,
+    )
     try:
         return _run(args, database.name, reuse)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            database.release()
-        elif database.drop():
-            print(f"Database {database.name} dropped.")
-        else:
-            print(f"Database {database.name} left in place: something else is connected.")
+        _close_database(database, keep=args.keep)
 
 
 def _run(args, database: str, reuse: bool) -> int:
-    from django.core.management import call_command
     from django.db import connections
 
     _setup_django(database)
     wrk = None if args.load_only else _ensure_wrk()
-
-    start = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    if not reuse:
-        call_command("load_reference_data", verbosity=0)
-    print(f"Schema and reference data: {time.perf_counter() - start:.1f} s", flush=True)
+    _prepare_schema(reuse)
 
     load_s = None
     if not reuse:

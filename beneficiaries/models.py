@@ -179,6 +179,12 @@ class Beneficiary(models.Model):
                 fields=["search_name", "birth_year", "commune"], name="beneficiary_duplicate_idx"
             ),
             models.Index(fields=["household_key"], name="beneficiary_household_idx"),
+            # The dashboards' count of people still without an ID, by province.
+            models.Index(
+                fields=["province"],
+                condition=Q(personal_id__isnull=True, anonymised_at__isnull=True),
+                name="beneficiary_without_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -58,6 +59,7 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         ordering = ["-signed_on", "number"]
+        permissions = [("view_dashboards", _("Can see the dashboards"))]
         constraints = [
             models.CheckConstraint(
                 name="plan_period_in_order",
@@ -283,6 +285,46 @@ class Handover(models.Model):
                 )
 
 
+# The key of ItemTally's rows, and the expressions that compute it from an item.
+TALLY_KEY = {
+    "plan_id": "plan_id",
+    "province_id": "province_id",
+    "quota_id": "quota_id",
+    "pledge_id": "pledge_id",
+    "kind": "kind",
+    "status": "status",
+    "issued_week": "date_trunc('week', issued_on)::date",
+    "delivered_week": "date_trunc('week', delivered_on)::date",
+}
+
+
+def tally_rows_sql(items: str, sign: int = 1) -> str:
+    """Return the SELECT of the tally's key, items and value for each row of ``items``."""
+    key = ", ".join(f"{expression} AS {name}" for name, expression in TALLY_KEY.items())
+    return f"SELECT {key}, {sign} AS items, {sign} * value AS value FROM {items}"
+
+
+def _tally_sql(*changes: tuple[str, int]) -> str:
+    """Return the SQL that adds each of ``changes`` (a transition table, +1 or -1) to the tally.
+
+    Rows are summed in key order, so that concurrent statements lock the tally's
+    rows in the same order; keys that net to nothing are not written.
+    """
+    keys = ", ".join(TALLY_KEY)
+    rows = " UNION ALL ".join(tally_rows_sql(table, sign) for table, sign in changes)
+    return f"""
+        INSERT INTO distributions_itemtally ({keys}, items, value)
+        SELECT {keys}, sum(items), sum(value) FROM ({rows}) AS changes
+         GROUP BY {keys}
+        HAVING sum(items) <> 0 OR sum(value) <> 0
+         ORDER BY {keys}
+        ON CONFLICT ({keys}) DO UPDATE
+           SET items = distributions_itemtally.items + EXCLUDED.items,
+               value = distributions_itemtally.value + EXCLUDED.value;
+        RETURN NULL;
+    """
+
+
 class Item(models.Model):
     """One health-insurance card or one social-insurance book given to one person."""
 
@@ -310,6 +352,10 @@ class Item(models.Model):
 
     # The statuses that hold a place in a quota and a pledge.
     COUNTED = (Status.RESERVED, Status.ISSUED, Status.DELIVERED)
+    # Counted but not yet in the person's hands.
+    PENDING = (Status.RESERVED, Status.ISSUED)
+    # Given back or withdrawn: they no longer hold a place.
+    WITHDRAWN = (Status.RETURNED, Status.CANCELLED)
 
     kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
     plan = models.ForeignKey(
@@ -432,6 +478,46 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["plan", "status", "kind"], name="item_plan_status_idx"),
+            # The dashboards' late deliveries and expiring cards, read from the index alone.
+            models.Index(
+                fields=["plan", "issued_on"],
+                include=["quota", "kind", "province", "pledge"],
+                condition=Q(status__in=["reserved", "issued"]),
+                name="item_pending_idx",
+            ),
+            models.Index(
+                fields=["plan", "valid_until"],
+                include=["quota", "province", "pledge"],
+                condition=Q(kind="card", status__in=["reserved", "issued", "delivered"]),
+                name="item_card_expiry_idx",
+            ),
+        ]
+        # ItemTally, kept in step with every statement that writes items.
+        triggers = [
+            pgtrigger.Trigger(
+                name="tally_inserted",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_items"),
+                func=_tally_sql(("new_items", 1)),
+            ),
+            pgtrigger.Trigger(
+                name="tally_updated",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                referencing=pgtrigger.Referencing(old="old_items", new="new_items"),
+                func=_tally_sql(("old_items", -1), ("new_items", 1)),
+            ),
+            pgtrigger.Trigger(
+                name="tally_deleted",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Delete,
+                referencing=pgtrigger.Referencing(old="old_items"),
+                func=_tally_sql(("old_items", -1)),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -440,3 +526,51 @@ class Item(models.Model):
     @property
     def counted(self) -> bool:
         return self.status in self.COUNTED
+
+
+class ItemTally(models.Model):
+    """The cards and books counted by plan, area, quota, pledge, kind, status and weeks.
+
+    Kept by statement-level triggers on the items, in the same transaction as
+    the rows they count, whatever writes them (services, bulk loads, SQL), so
+    that the dashboards sum a few thousand rows instead of a million items.
+    A row is never deleted: a count that falls to 0 stays as 0.  Paths that
+    write items with the triggers off (a bulk load in ``replica`` mode) call
+    ``item_tally_rebuild`` after.
+    """
+
+    plan = models.ForeignKey(
+        Plan, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    province = models.ForeignKey(
+        AdminUnit,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    quota = models.ForeignKey(
+        Quota, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    pledge = models.ForeignKey(
+        Pledge, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    kind = models.CharField(max_length=4, choices=Item.Kind.choices)
+    status = models.CharField(max_length=10, choices=Item.Status.choices)
+    issued_week = models.DateField()  # its Monday
+    delivered_week = models.DateField(null=True)
+    # Plain integers: a statement may subtract before it adds.
+    items = models.BigIntegerField()
+    value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index every dashboard reads the tally by (plan first).
+            models.UniqueConstraint(
+                fields=list(TALLY_KEY), name="item_tally_key", nulls_distinct=False
+            ),
+        ]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.quota_id}/{self.kind}/{self.status}: {self.items}"

@@ -3,9 +3,10 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from beneficiaries.models import Beneficiary
+from reference.models import AdminUnit, UnitLevel
 from sponsors.models import Sponsor
 
-from .models import Item, Plan, Pledge, Quota
+from .models import Handover, Item, Plan, Pledge, Quota
 
 
 def _choice(item: Item, field: str) -> dict[str, str] | None:
@@ -200,3 +201,35 @@ def holding(*, plan_id: int | None = None, kind: str | None = None) -> Exists:
     if kind is not None:
         items = items.filter(kind=kind)
     return Exists(items)
+
+
+def items_under(items: QuerySet, unit: AdminUnit) -> QuerySet:
+    """Return the ``items`` (or their tally) given under a quota of ``unit`` or of a unit inside it.
+
+    ``unit`` is of the plan's edition: the quotas' units are.  The dashboards and
+    the admin's list of cards and books narrow by area through this one rule.
+    """
+    if unit.level == UnitLevel.PROVINCE:
+        return items.filter(quota__unit__province=unit)  # a province's own province is itself
+    return items.filter(Q(quota__unit=unit) | Q(quota__unit__parent=unit))
+
+
+def items_of_residents(items: QuerySet[Item], commune: AdminUnit) -> QuerySet[Item]:
+    """Return the ``items`` of people who live in ``commune`` (of today) now."""
+    return items.filter(beneficiary__commune=commune)
+
+
+def handovers_held_in(handovers: QuerySet[Handover], commune: AdminUnit) -> QuerySet[Handover]:
+    """Return the hand-overs held in ``commune`` (of today) or in the commune it took over.
+
+    A commune of an older edition shares its code with its successor, as the
+    access rules read it (accounts.scope): Hợp Thành of 2024 is Hợp Thành of today.
+    """
+    return handovers.filter(
+        Q(place=commune)
+        | Q(
+            place__level=UnitLevel.COMMUNE,
+            place__code=commune.code,
+            province_id=commune.current_province_id,
+        )
+    )

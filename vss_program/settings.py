@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "beneficiaries",
     "distributions",
     "api",
+    "dashboards",
     "pgtrigger",
     "pghistory",
     "audit",
@@ -377,3 +378,8 @@ LOGGING = {
         "pgtrigger": {"level": "WARNING"},
     },
 }
+
+# Dashboards (dashboards/): what "needs attention" means, in days.
+DASHBOARD_OVERDUE_DAYS = env_int("DASHBOARD_OVERDUE_DAYS", 30, minimum=1)
+DASHBOARD_QUOTA_WARNING_DAYS = env_int("DASHBOARD_QUOTA_WARNING_DAYS", 90, minimum=0)
+DASHBOARD_EXPIRY_DAYS = env_int("DASHBOARD_EXPIRY_DAYS", 60, minimum=1)

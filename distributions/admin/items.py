@@ -15,14 +15,54 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from accounts.admin import ScopedAdminMixin
+from accounts.scope import scoped
 from beneficiaries.resources import EXPORT_FORMATS
+from reference.models import AdminUnit
 from reference.text import fold
 
 from ..forms import CancelForm, ConfirmForm, DeliverForm, IssueForm
 from ..models import Item
 from ..resources import ItemExportResource
+from ..selectors import items_of_residents, items_under
 from ..services import item_cancel, item_confirm, item_deliver
 from ..templatetags.money import vnd
+
+
+class _UnitFilter(admin.SimpleListFilter):
+    """A filter by one unit, set by a link from the dashboards (a country has too many to list).
+
+    It offers only the unit chosen, so it shows, and applies, only when one is.
+    """
+
+    def lookups(self, request, model_admin):
+        value = request.GET.get(self.parameter_name, "")
+        if not value.isdigit():
+            return []
+        unit = scoped(AdminUnit.objects.filter(pk=value), request.user).first()
+        return [(str(unit.pk), unit.name)] if unit else []
+
+    def _unit(self, request) -> AdminUnit | None:
+        return AdminUnit.objects.select_related("province").get(pk=self.value())
+
+
+class AreaFilter(_UnitFilter):
+    title = _("area of the quota")
+    parameter_name = "area"
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return items_under(queryset, self._unit(request))
+        return queryset
+
+
+class ResidentCommuneFilter(_UnitFilter):
+    title = _("commune where the recipient lives")
+    parameter_name = "commune"
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return items_of_residents(queryset, self._unit(request))
+        return queryset
 
 
 @admin.register(Item)
@@ -63,6 +103,8 @@ class ItemAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         "plan",
         "delivery_method",
         ("pledge__sponsor", admin.RelatedOnlyFieldListFilter),
+        AreaFilter,
+        ResidentCommuneFilter,
     ]
     search_fields = ["beneficiary__search_name", "number"]
     list_select_related = ["beneficiary", "quota__unit", "pledge__sponsor"]

@@ -12,6 +12,7 @@ from .errors import OutOfScope, QuotaExhausted
 from .handovers import handover_save
 from .items import item_cancel, item_confirm, item_deliver, item_issue
 from .quotas import plan_save, pledge_save, quota_delete, quota_set
+from .tally import item_tally_differences, item_tally_rebuild
 from .values import (
     BookDetails,
     CardDetails,
@@ -38,6 +39,8 @@ __all__ = [
     "item_deliver",
     "item_details",
     "item_issue",
+    "item_tally_differences",
+    "item_tally_rebuild",
     "item_value",
     "plan_save",
     "pledge_save",

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import path
+
+from . import views
+
+app_name = "dashboards"
+
+
+def _page(view):
+    # Signed-in staff only, with the second factor where required: the admin's own check.
+    return admin.site.admin_view(view.as_view())
+
+
+urlpatterns = [
+    path("", _page(views.OverviewView), name="overview"),
+    path("area/<int:unit_id>/", _page(views.AreaView), name="area"),
+    path("commune/<int:unit_id>/", _page(views.CommuneView), name="commune"),
+    path("sponsors/", _page(views.SponsorsView), name="sponsors"),
+    path("timeline/", _page(views.TimelineView), name="timeline"),
+    path("attention/", _page(views.AttentionView), name="attention"),
+]
