@@ -209,7 +209,9 @@ def rows_by(
     rows: dict[Any, Row] = {}
     for quota in quotas:
         group = key(quota)
-        if group is None:
+        # A group shows where the viewer sees a quota or counts an item: not another
+        # province's quota that only places a sponsor's items.
+        if group is None or not (quota.visible or quota.id in counted):
             continue
         row = rows.setdefault(group, Row(key=group, label=""))
         parent = by_id.get(quota.parent_id)

@@ -1,0 +1,138 @@
+"""Who sees which figures, the tally kept in step with the items, and what bad filters do."""
+
+import pytest
+from django.urls import reverse
+
+from distributions.models import Item
+from distributions.services import (
+    item_cancel,
+    item_deliver,
+    item_tally_differences,
+    item_tally_rebuild,
+)
+from tests.dashboards.pages import body_rows, html_tables, number, row_of
+from tests.factories import JAN_2024, make_user, unit
+from tests.worlds import two_provinces
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["overview", "sponsors", "timeline", "attention"]
+
+
+@pytest.fixture
+def world():
+    return two_provinces()
+
+
+def page(client, user, name, *args, status=200, **query):
+    client.force_login(user)
+    response = client.get(
+        reverse(f"dashboards:{name}", args=args), query, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == status
+    return response
+
+
+def provinces(response) -> list[str]:
+    return [row[0] for row in body_rows(html_tables(response.content)["provinces"])[:-1]]
+
+
+def cards_issued(response, province: str) -> int:
+    row = row_of(html_tables(response.content)["provinces"], province)
+    return number(row["Health-insurance cards: Issued"]["text"])
+
+
+def test_a_lao_cai_officer_sees_no_other_province(client, world):
+    lao_cai = world["users"]["lao_cai"]
+    assert provinces(page(client, lao_cai, "overview")) == ["Tỉnh Lào Cai"]
+    assert cards_issued(page(client, lao_cai, "overview"), "Tỉnh Lào Cai") == 2
+    page(client, lao_cai, "area", unit("2024", "01").pk, status=404)
+    page(client, lao_cai, "commune", unit("2025", "00070").pk, status=404)
+    sponsors = html_tables(page(client, lao_cai, "sponsors").content)["sponsors"]
+    assert [row[0] for row in body_rows(sponsors)[:-1]] == ["Agribank"]
+    # The province filter offers the 2024 provinces that today's Lào Cai took over only.
+    choices = page(client, lao_cai, "overview").context["filters"].fields["province"].choices
+    assert [label for _value, label in choices] == ["All provinces", "Tỉnh Lào Cai", "Tỉnh Yên Bái"]
+    national = page(client, world["users"]["national"], "overview")
+    assert provinces(national) == ["Thành phố Hà Nội", "Tỉnh Lào Cai"]
+
+
+def test_commune_staff_count_their_communes_people_only(client, world):
+    hop_thanh = world["users"]["commune"]
+    response = page(client, hop_thanh, "overview")
+    # Lương Thị Trúc lives in Hợp Thành; Vàng Thị Mai in another commune of the city.
+    assert cards_issued(response, "Tỉnh Lào Cai") == 1
+    page(client, hop_thanh, "commune", unit("2025", "02680").pk)
+    page(client, hop_thanh, "commune", unit("2025", "02647").pk, status=404)
+
+
+def test_a_sponsor_sees_what_its_pledges_paid_for(client, world):
+    agribank = world["users"]["sponsor"]
+    assert provinces(page(client, agribank, "overview")) == ["Tỉnh Lào Cai"]
+    sponsors = html_tables(page(client, agribank, "sponsors").content)["sponsors"]
+    assert [row[0] for row in body_rows(sponsors)[:-1]] == ["Agribank"]
+    # Its role lists no items: the figures link nowhere, and no list of people is shown.
+    response = page(client, agribank, "overview")
+    assert "/admin/distributions/item/" not in response.content.decode()
+
+
+def test_the_dashboards_need_their_permission_and_a_sign_in(client, world):
+    nobody = make_user("khach")
+    for name in PAGES:
+        page(client, nobody, name, status=403)
+    client.logout()
+    response = client.get(reverse("dashboards:overview"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_each_page_takes_a_bounded_number_of_queries(client, world, django_assert_max_num_queries):
+    lao_cai = world["users"]["lao_cai"]
+    client.force_login(lao_cai)
+    urls = [reverse(f"dashboards:{name}") for name in PAGES] + [
+        reverse("dashboards:area", args=[unit("2024", "10").pk]),
+        reverse("dashboards:commune", args=[unit("2025", "02680").pk]),
+        reverse("dashboards:overview") + "?export=provinces",
+    ]
+    for url in urls:
+        with django_assert_max_num_queries(15):
+            assert client.get(url).status_code == 200
+
+
+def test_the_tally_and_the_items_give_the_same_figures(client, world):
+    national = world["users"]["national"]
+    # A whole week (Monday to Sunday) is read from the tally; other days from the items.
+    by_tally = page(client, national, "overview", **{"from": "2024-01-15", "to": "2024-01-21"})
+    by_items = page(client, national, "overview", **{"from": "2024-01-16", "to": "2024-01-16"})
+    for name in ("totals", "provinces"):
+        tables = [html_tables(response.content)[name] for response in (by_tally, by_items)]
+        assert body_rows(tables[0]) == body_rows(tables[1])
+    assert cards_issued(by_tally, "Tỉnh Lào Cai") == 2
+
+
+def test_the_tally_stays_in_step_with_every_write(world):
+    assert item_tally_differences() == []
+    item_deliver(item=world["city_card"], delivered_on=JAN_2024, method="post", actor=None)
+    item_cancel(item=world["ha_noi_card"], reason="Người nhận đã có thẻ khác", actor=None)
+    assert item_tally_differences() == []
+    # One statement over many rows, outside the services.
+    Item.objects.filter(status=Item.Status.DELIVERED).update(value=1)
+    assert item_tally_differences() == []
+    # A write that bypassed the triggers is found, and a rebuild repairs it.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE distributions_itemtally SET items = items + 1")
+    assert item_tally_differences() != []
+    assert item_tally_rebuild() > 0
+    assert item_tally_differences() == []
+
+
+def test_a_filter_it_cannot_take_is_shown_and_left_out(client, world):
+    national = world["users"]["national"]
+    response = page(client, national, "overview", province="999999", to="not a day")
+    errors = response.context["filters"].errors
+    assert "province" in errors and "to" in errors
+    assert provinces(response) == ["Thành phố Hà Nội", "Tỉnh Lào Cai"]
+    response = page(client, national, "overview", **{"from": "2024-02-01", "to": "2024-01-01"})
+    assert "to" in response.context["filters"].errors
