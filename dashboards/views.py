@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -30,6 +30,7 @@ from distributions.models import Handover, Item, Pledge, Quota
 from distributions.selectors import handovers_held_in, items_of_residents, items_under
 from distributions.templatetags.money import grouped
 from reference.models import AdminUnit, UnitLevel
+from sponsors.models import Sponsor
 
 from . import figures
 from .figures import KINDS, Row
@@ -531,13 +532,13 @@ class CommuneView(DashboardView):
             .annotate(
                 cards=Count(
                     "items",
-                    filter=figures.Q(items__kind=Item.Kind.CARD, items__status__in=Item.COUNTED),
+                    filter=Q(items__kind=Item.Kind.CARD, items__status__in=Item.COUNTED),
                 ),
                 books=Count(
                     "items",
-                    filter=figures.Q(items__kind=Item.Kind.BOOK, items__status__in=Item.COUNTED),
+                    filter=Q(items__kind=Item.Kind.BOOK, items__status__in=Item.COUNTED),
                 ),
-                delivered=Count("items", filter=figures.Q(items__status=Item.Status.DELIVERED)),
+                delivered=Count("items", filter=Q(items__status=Item.Status.DELIVERED)),
             )
             .order_by("held_on", "pk")
         )
@@ -656,9 +657,7 @@ class SponsorsView(DashboardView):
             names[sponsor_id] = line.short_name if line else ""
         missing = [pk for pk, name in names.items() if not name]
         if missing:
-            names |= dict(
-                figures.Sponsor.objects.filter(pk__in=missing).values_list("pk", "short_name")
-            )
+            names |= dict(Sponsor.objects.filter(pk__in=missing).values_list("pk", "short_name"))
         rows = self.named(sponsors, names)
         total = figures.total_of(rows, _("Total"))
         total.extra["pledge"] = figures.SponsorLine(

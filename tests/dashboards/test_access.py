@@ -5,13 +5,22 @@ from django.urls import reverse
 
 from distributions.models import Item
 from distributions.services import (
+    CardDetails,
     item_cancel,
     item_deliver,
+    item_issue,
     item_tally_differences,
     item_tally_rebuild,
 )
 from tests.dashboards.pages import body_rows, html_tables, number, row_of
-from tests.factories import JAN_2024, make_user, unit
+from tests.factories import (
+    JAN_2024,
+    make_beneficiary,
+    make_pledge,
+    make_sponsor,
+    make_user,
+    unit,
+)
 from tests.worlds import two_provinces
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +83,27 @@ def test_a_sponsor_sees_what_its_pledges_paid_for(client, world):
     # Its role lists no items: the figures link nowhere, and no list of people is shown.
     response = page(client, agribank, "overview")
     assert "/admin/distributions/item/" not in response.content.decode()
+
+
+def test_a_sponsor_paying_from_a_pledge_for_anywhere_is_named_in_a_province(client, world):
+    """With a province chosen, only that province's pledges are listed; what a pledge for
+    anywhere paid there still counts, under its sponsor's name."""
+    post = make_sponsor("Vietnam Post")
+    anywhere = make_pledge(world["plan"], post, cards=10, books=0)
+    item_issue(
+        beneficiary=make_beneficiary(),
+        quota=world["truc_card"].quota,
+        pledge=anywhere,
+        details=CardDetails(valid_from=JAN_2024),
+        issued_on=JAN_2024,
+        actor=None,
+    )
+    national = world["users"]["national"]
+    response = page(client, national, "sponsors", province=unit("2024", "10").pk)
+    sponsors = html_tables(response.content)["sponsors"]
+    post_row = row_of(sponsors, "Vietnam Post")
+    assert number(post_row["Health-insurance cards: Issued"]["text"]) == 1
+    assert post_row["Cards pledged"]["text"] == "0"  # its pledge is not Lào Cai's
 
 
 def test_the_dashboards_need_their_permission_and_a_sign_in(client, world):
