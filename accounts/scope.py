@@ -91,8 +91,8 @@ def _units(scope: Scope) -> Q:
 def _items(scope: Scope) -> Q:
     condition = Q(province_id__in=scope.provinces)
     if scope.communes:
-        # Only then: even an empty condition on the people joins their table.
-        condition |= Q(beneficiary__commune_id__in=scope.communes)
+        # The recipient's commune, which the items carry (Item.commune).
+        condition |= Q(commune_id__in=scope.communes)
     if scope.sponsor:
         # What its pledges paid for: counted in its figures (its role lists no items).
         condition |= Q(pledge__sponsor_id=scope.sponsor)

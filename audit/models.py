@@ -51,13 +51,14 @@ def _event_model(tracked, *trackers, index: str, fields: list[str] | None = None
     )
 
 
-def _snapshots(tracked, *, index: str, **meta):
+def _snapshots(tracked, *, index: str, fields: list[str] | None = None, **meta):
     return _event_model(
         tracked,
         pghistory.InsertEvent(),
         pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),
         pghistory.DeleteEvent(),
         index=index,
+        fields=fields,
         **meta,
     )
 
@@ -128,6 +129,9 @@ class ItemEvent(
     _snapshots(
         Item,
         index="item",
+        # Not the recipient's commune, which follows the recipient (whose changes are
+        # recorded) and is not a change to the card or book.
+        fields=[field.name for field in Item._meta.concrete_fields if field.name != "commune"],
         verbose_name=_("card or book change"),
         verbose_name_plural=_("card and book changes"),
     )

@@ -120,8 +120,8 @@ UPDATE beneficiaries_beneficiary AS copy
 # comes from hashes of j.
 ITEMS_SQL = """
 INSERT INTO distributions_item (
-    kind, plan_id, beneficiary_id, quota_id, pledge_id, handover_id, province_id, number,
-    status, issued_on, value, benefit_level, participant_group, living_area,
+    kind, plan_id, beneficiary_id, commune_id, quota_id, pledge_id, handover_id, province_id,
+    number, status, issued_on, value, benefit_level, participant_group, living_area,
     primary_care_code, primary_care_name, valid_from, valid_until, months_paid, income_base,
     delivered_on, delivery_method, delivered_by, cancel_reason, created_by_id,
     created_at, updated_at
@@ -130,6 +130,7 @@ SELECT
     s.kind,
     %(plan)s,
     s.beneficiary_id,
+    s.commune_id,
     s.quota_id,
     s.pledge_id,
     CASE WHEN s.ceremony THEN s.handover_id END,
@@ -168,6 +169,7 @@ FROM (
     SELECT
         r.j, r.h, r.kind, r.status,
         b.id AS beneficiary_id,
+        b.commune_id,
         b.province_id,
         coalesce(cm.quota_id, pv.quota_id) AS quota_id,
         CASE WHEN r.h / 19 %% 100 < %(provincial_paid_percent)s THEN pv.pledge_id

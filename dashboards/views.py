@@ -377,7 +377,7 @@ class AreaView(DashboardView):
                 row.cards.split, row.books.split = quota.cards_split, quota.books_split
             rows.append(row)
         items = figures.Source.of_items(items_under(self.filters.items(), self.unit))
-        by_commune = figures.tally(items, "beneficiary__commune_id", "beneficiary__commune__name")
+        by_commune = figures.tally(items, "commune_id", "commune__name")
         communes = []
         for (commune_id, name), row in sorted(by_commune.items(), key=lambda pair: pair[0][1]):
             row.key, row.label = commune_id, name

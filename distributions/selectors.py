@@ -216,7 +216,7 @@ def items_under(items: QuerySet, unit: AdminUnit) -> QuerySet:
 
 def items_of_residents(items: QuerySet[Item], commune: AdminUnit) -> QuerySet[Item]:
     """Return the ``items`` of people who live in ``commune`` (of today) now."""
-    return items.filter(beneficiary__commune=commune)
+    return items.filter(commune=commune)
 
 
 def handovers_held_in(handovers: QuerySet[Handover], commune: AdminUnit) -> QuerySet[Handover]:

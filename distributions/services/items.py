@@ -92,6 +92,7 @@ def item_issue(
         kind=kind,
         plan=plan,
         beneficiary=beneficiary,
+        commune_id=beneficiary.commune_id,  # as the trigger sets it, known here without a query
         quota=quota,
         pledge=pledge,
         handover=handover,

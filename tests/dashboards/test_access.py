@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from beneficiaries.services import beneficiary_save
 from distributions.models import Item
 from distributions.services import (
     CardDetails,
@@ -156,6 +157,21 @@ def test_the_tally_stays_in_step_with_every_write(world):
     assert item_tally_differences() != []
     assert item_tally_rebuild() > 0
     assert item_tally_differences() == []
+
+
+def test_cards_and_books_follow_their_recipient_to_a_new_commune(client, world):
+    truc, card = world["truc"], world["truc_card"]
+    assert Item.objects.get(pk=card.pk).commune_id == truc.commune_id  # set on issue
+    truc.commune = unit("2025", "02647")
+    beneficiary_save(beneficiary=truc, actor=None)
+    assert Item.objects.get(pk=card.pk).commune_id == truc.commune_id
+    national = world["users"]["national"]
+    moved_to = html_tables(page(client, national, "commune", truc.commune_id).content)["summary"]
+    assert number(row_of(moved_to, "Health-insurance cards")["Issued"]["text"]) == 2
+    # An item given to another person, however it is written, takes that person's commune.
+    other = make_beneficiary(commune=unit("2025", "00070"))
+    Item.objects.filter(pk=card.pk).update(beneficiary=other)
+    assert Item.objects.get(pk=card.pk).commune_id == other.commune_id
 
 
 def test_a_filter_it_cannot_take_is_shown_and_left_out(client, world):
