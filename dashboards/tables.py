@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from beneficiaries.imports.workbooks import set_text
 from distributions.templatetags.money import grouped
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -143,12 +144,19 @@ class Table:
             f"{column.group}: {capfirst(column.title)}" if column.group else capfirst(column.title)
             for column in self.columns
         ]
-        sheet.append(headings)
-        for cell in sheet[1]:
+        for index, heading in enumerate(headings, start=1):
+            cell = sheet.cell(row=1, column=index)
+            set_text(cell, heading)
             cell.font = Font(bold=True)
         rows = [*self.rows, *([] if self.total is None else [self.total])]
-        for row in rows:
-            sheet.append([column.value(row) for column in self.columns])
+        for row_index, row in enumerate(rows, start=2):
+            for index, column in enumerate(self.columns, start=1):
+                cell = sheet.cell(row=row_index, column=index)
+                value = column.value(row)
+                if column.format == "text" and value is not None:
+                    set_text(cell, value)  # names typed by people never run as formulas
+                else:
+                    cell.value = value
         for index, column in enumerate(self.columns, start=1):
             letter = get_column_letter(index)
             number_format = {

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -271,7 +272,10 @@ class OverviewView(DashboardView):
             for kind in KINDS
         ]
         label = Column(
-            _("province"), lambda row: row.label, link=lambda row: self.area_url(row.key)
+            _("province"),
+            lambda row: row.label,
+            # Only the provinces the viewer may open (not a sponsor's, nor a commune's).
+            link=lambda row: self.area_url(row.key) if row.key in self.filters.provinces else None,
         )
 
         def kind_link(statuses: str):
@@ -371,7 +375,7 @@ class AreaView(DashboardView):
         for quota in inside:
             row = by_quota.get(quota.id) or Row(key=quota.unit_id, label="")
             row.key, row.label = quota.unit_id, quota.unit_name
-            row.extra["level"] = quota.unit_level
+            row.extra["level"], row.extra["quota"] = quota.unit_level, quota.id
             if quota.visible:
                 row.cards.allocated, row.books.allocated = quota.cards, quota.books
                 row.cards.split, row.books.split = quota.cards_split, quota.books_split
@@ -397,7 +401,13 @@ class AreaView(DashboardView):
                 columns=[
                     quota_label,
                     # The total: everything in this area.
-                    *self.figure_columns(split=True, area=lambda row: row.key or self.unit.pk),
+                    # A line counts its own quota's items (not its sub-units'); the total,
+                    # everything in this area.
+                    *self.figure_columns(
+                        split=True,
+                        quota__exact=lambda row: row.extra.get("quota"),
+                        area=lambda row: None if row.key else self.unit.pk,
+                    ),
                 ],
                 rows=rows,
                 total=figures.total_of(rows, _("Total")),
@@ -523,6 +533,18 @@ class CommuneView(DashboardView):
             )
         return tables
 
+    def _counted(self, **condition) -> Coalesce:
+        """Return the number of a hand-over's items that the viewer and the filters count."""
+        items = (
+            self.filters.items()
+            .filter(handover=OuterRef("pk"), **condition)
+            .order_by()
+            .values("handover")
+            .annotate(number=Count("pk"))
+            .values("number")
+        )
+        return Coalesce(Subquery(items), 0)
+
     def _handovers(self) -> Table:
         handovers = list(
             handovers_held_in(
@@ -530,15 +552,9 @@ class CommuneView(DashboardView):
                 self.unit,
             )
             .annotate(
-                cards=Count(
-                    "items",
-                    filter=Q(items__kind=Item.Kind.CARD, items__status__in=Item.COUNTED),
-                ),
-                books=Count(
-                    "items",
-                    filter=Q(items__kind=Item.Kind.BOOK, items__status__in=Item.COUNTED),
-                ),
-                delivered=Count("items", filter=Q(items__status=Item.Status.DELIVERED)),
+                cards=self._counted(kind=Item.Kind.CARD, status__in=Item.COUNTED),
+                books=self._counted(kind=Item.Kind.BOOK, status__in=Item.COUNTED),
+                delivered=self._counted(status=Item.Status.DELIVERED),
             )
             .order_by("held_on", "pk")
         )
@@ -944,7 +960,12 @@ class AttentionView(DashboardView):
             url = reverse("admin:beneficiaries_beneficiary_changelist")
 
             def link(row):
-                return f"{url}?personal_id__isnull=True&province={row['province_id']}"
+                if not row["province_id"]:  # the total: the admin has no "every province" link
+                    return None
+                return (
+                    f"{url}?personal_id__isnull=True&anonymised_at__isnull=True"
+                    f"&province={row['province_id']}"
+                )
 
         return Table(
             name="without_id",

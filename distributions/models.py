@@ -517,9 +517,11 @@ class Item(models.Model):
                 name="commune_of_recipient",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.UpdateOf("beneficiary_id"),
+                # FOR SHARE: a move of the recipient not yet committed is waited for;
+                # read before it, the move's own trigger could not see this new item.
                 func=(
                     "NEW.commune_id := (SELECT commune_id FROM beneficiaries_beneficiary"
-                    " WHERE id = NEW.beneficiary_id); RETURN NEW;"
+                    " WHERE id = NEW.beneficiary_id FOR SHARE); RETURN NEW;"
                 ),
             ),
             # ItemTally, kept in step with every statement that writes items.
@@ -538,6 +540,15 @@ class Item(models.Model):
                 operation=pgtrigger.Update,
                 referencing=pgtrigger.Referencing(old="old_items", new="new_items"),
                 func=_tally_sql(("old_items", -1), ("new_items", 1)),
+            ),
+            pgtrigger.Trigger(
+                name="tally_emptied",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Truncate,
+                # DELETE, not TRUNCATE: a TRUNCATE of both tables at once (a test flush)
+                # would find the tally in use.
+                func="DELETE FROM distributions_itemtally; RETURN NULL;",
             ),
             pgtrigger.Trigger(
                 name="tally_deleted",
@@ -606,16 +617,23 @@ class ItemTally(models.Model):
 
 
 # A recipient who moves takes their cards and books along (Item.commune).  Registered
-# here, with the items it writes, rather than in the recipients' app.
+# here, with the items it writes, rather than in the recipients' app.  One UPDATE per
+# statement, whatever the number of people it moved (an import moves thousands).
 pgtrigger.register(
     pgtrigger.Trigger(
         name="items_follow_commune",
+        level=pgtrigger.Statement,
         when=pgtrigger.After,
-        operation=pgtrigger.UpdateOf("commune_id"),
-        condition=pgtrigger.Condition("OLD.commune_id IS DISTINCT FROM NEW.commune_id"),
-        func=(
-            "UPDATE distributions_item SET commune_id = NEW.commune_id"
-            " WHERE beneficiary_id = NEW.id; RETURN NULL;"
-        ),
+        operation=pgtrigger.Update,
+        referencing=pgtrigger.Referencing(old="old_people", new="new_people"),
+        func="""
+            UPDATE distributions_item AS item
+               SET commune_id = moved.commune_id
+              FROM new_people AS moved
+              JOIN old_people AS before ON before.id = moved.id
+             WHERE item.beneficiary_id = moved.id
+               AND moved.commune_id IS DISTINCT FROM before.commune_id;
+            RETURN NULL;
+        """,
     )
 )(Beneficiary)

@@ -15,7 +15,6 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from accounts.admin import ScopedAdminMixin
-from accounts.scope import scoped
 from beneficiaries.resources import EXPORT_FORMATS
 from reference.models import AdminUnit
 from reference.text import fold
@@ -31,38 +30,38 @@ from ..templatetags.money import vnd
 class _UnitFilter(admin.SimpleListFilter):
     """A filter by one unit, set by a link from the dashboards (a country has too many to list).
 
-    It offers only the unit chosen, so it shows, and applies, only when one is.
+    It offers only the unit chosen, so it shows, and applies, only when one is.  Any
+    unit is taken, even outside the viewer's areas (a recipient who moved away): the
+    list is scoped already, and a filter left out would list more than the figure.
     """
 
     def lookups(self, request, model_admin):
         value = request.GET.get(self.parameter_name, "")
         if not value.isdigit():
             return []
-        unit = scoped(AdminUnit.objects.filter(pk=value), request.user).first()
-        return [(str(unit.pk), unit.name)] if unit else []
+        unit = AdminUnit.objects.filter(pk=value).first()
+        return [(value, unit.name if unit else value)]
 
     def _unit(self, request) -> AdminUnit | None:
-        return AdminUnit.objects.select_related("province").get(pk=self.value())
+        return AdminUnit.objects.select_related("province").filter(pk=self.value()).first()
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        unit = self._unit(request)
+        return self.narrowed(queryset, unit) if unit else queryset.none()
 
 
 class AreaFilter(_UnitFilter):
     title = _("area of the quota")
     parameter_name = "area"
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return items_under(queryset, self._unit(request))
-        return queryset
+    narrowed = staticmethod(items_under)
 
 
 class ResidentCommuneFilter(_UnitFilter):
     title = _("commune where the recipient lives")
     parameter_name = "commune"
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return items_of_residents(queryset, self._unit(request))
-        return queryset
+    narrowed = staticmethod(items_of_residents)
 
 
 @admin.register(Item)

@@ -30,7 +30,9 @@ def item_tally_rebuild() -> int:
 def item_tally_differences() -> list[tuple]:
     """Return the tally rows that a count of the items does not give, and the counts that
     the tally lacks (none when in step).  EXCEPT compares NULL weeks as equal."""
-    tally = f"SELECT {_KEY}, items, value FROM distributions_itemtally WHERE items <> 0"
+    tally = (
+        f"SELECT {_KEY}, items, value FROM distributions_itemtally WHERE items <> 0 OR value <> 0"
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"({tally} EXCEPT {_FROM_ITEMS}) UNION ALL ({_FROM_ITEMS} EXCEPT {tally})")
         return cursor.fetchall()

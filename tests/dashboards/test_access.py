@@ -1,10 +1,13 @@
 """Who sees which figures, the tally kept in step with the items, and what bad filters do."""
 
+import io
+
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
-from beneficiaries.services import beneficiary_save
-from distributions.models import Item
+from beneficiaries.services import beneficiary_anonymise, beneficiary_save
+from distributions.models import Item, ItemTally
 from distributions.services import (
     CardDetails,
     item_cancel,
@@ -12,8 +15,15 @@ from distributions.services import (
     item_issue,
     item_tally_differences,
     item_tally_rebuild,
+    quota_set,
 )
-from tests.dashboards.pages import body_rows, html_tables, number, row_of
+from tests.dashboards.pages import (
+    assert_admin_lists_each_figure,
+    body_rows,
+    html_tables,
+    number,
+    row_of,
+)
 from tests.factories import (
     JAN_2024,
     make_beneficiary,
@@ -182,3 +192,89 @@ def test_a_filter_it_cannot_take_is_shown_and_left_out(client, world):
     assert provinces(response) == ["Thành phố Hà Nội", "Tỉnh Lào Cai"]
     response = page(client, national, "overview", **{"from": "2024-02-01", "to": "2024-01-01"})
     assert "to" in response.context["filters"].errors
+
+
+def test_a_split_quota_and_a_moved_recipient_link_to_what_they_count(client, world):
+    """A quota's line counts its own items, its sub-unit's line the rest; a recipient who
+    moved to another province still counts where the quota was, and the admin agrees."""
+    hop_thanh_quota = quota_set(
+        plan=world["plan"], unit=unit("2024", "02680"), cards=10, books=0, actor=None
+    )
+    item_issue(
+        beneficiary=make_beneficiary(),
+        quota=hop_thanh_quota,
+        pledge=world["truc_card"].pledge,
+        details=CardDetails(valid_from=JAN_2024),
+        issued_on=JAN_2024,
+        actor=None,
+    )
+    mai = world["city"]
+    mai.commune = unit("2025", "00070")  # to Hà Nội
+    beneficiary_save(beneficiary=mai, actor=None)
+    lao_cai = world["users"]["lao_cai"]
+    client.force_login(lao_cai)
+    response = page(client, lao_cai, "area", unit("2024", "080").pk)
+    quotas = html_tables(response.content)["quotas"]
+    assert (
+        number(row_of(quotas, "Thành phố Lào Cai")["Health-insurance cards: Issued"]["text"]) == 2
+    )
+    assert number(row_of(quotas, "Xã Hợp Thành")["Health-insurance cards: Issued"]["text"]) == 1
+    communes = [row[0] for row in body_rows(html_tables(response.content)["communes"])]
+    assert unit("2025", "00070").name in communes  # where Mai lives now
+    assert assert_admin_lists_each_figure(client, response.content) >= 10
+    for name in PAGES:
+        assert_admin_lists_each_figure(client, page(client, lao_cai, name).content)
+
+
+def test_commune_staff_follow_their_figures_to_the_admin(client, world):
+    hop_thanh = world["users"]["commune"]
+    for name in PAGES:
+        response = page(client, hop_thanh, name)
+        assert_admin_lists_each_figure(client, response.content)
+        # No link to a province page they may not open.
+        assert "/dashboards/area/" not in response.content.decode()
+
+
+def test_hand_overs_count_what_the_filters_and_the_viewer_count(client, world):
+    national = world["users"]["national"]
+    hop_thanh = unit("2025", "02680").pk
+    everyone = body_rows(
+        html_tables(page(client, national, "commune", hop_thanh).content)["handovers"]
+    )
+    assert everyone[0][3:] == ["1", "0", "1"]  # Lương Thị Trúc's card, delivered there
+    bidv = world["ha_noi_card"].pledge.sponsor
+    others = page(client, national, "commune", hop_thanh, sponsor=bidv.pk)
+    assert body_rows(html_tables(others.content)["handovers"])[0][3:] == ["0", "0", "0"]
+
+
+def test_text_cells_never_run_as_formulas_in_excel(client, world):
+    truc = world["truc"]
+    truc.full_name = '=HYPERLINK("http://evil.example","Lương")'
+    beneficiary_save(beneficiary=truc, actor=None)
+    national = world["users"]["national"]
+    response = page(client, national, "commune", unit("2025", "02680").pk, export="items")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cell = sheet.cell(row=2, column=1)
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
+
+
+def test_people_without_an_id_link_to_the_same_people(client, world):
+    national = world["users"]["national"]
+    beneficiary_anonymise(beneficiary=world["ha_noi"], actor=None)
+    response = page(client, national, "attention")
+    without_id = html_tables(response.content)["without_id"]
+    for row in without_id[1:]:
+        cell = row[1]
+        if cell["link"]:
+            listed = client.get(cell["link"])
+            assert listed.context["cl"].result_count == number(cell["text"])
+
+
+def test_emptying_the_items_empties_their_tally(world):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no check
+        cursor.execute("TRUNCATE distributions_item CASCADE")
+    assert not ItemTally.objects.exists()
+    assert item_tally_differences() == []
