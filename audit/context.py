@@ -8,6 +8,10 @@ stored as JSON with each event row, so it is as protected as the row itself.
 import re
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import pghistory
@@ -27,6 +31,46 @@ def request_id_of(request: HttpRequest) -> str:
     """Return the request's X-Request-ID when it is well-formed, else a new UUID4."""
     sent = request.headers.get(REQUEST_ID_HEADER, "")
     return sent if _REQUEST_ID.fullmatch(sent) else str(uuid.uuid4())
+
+
+@dataclass
+class CurrentRequest:
+    """The request being served, as the log reads it: its id and who sent it."""
+
+    request_id: str
+    user_id: int | None = None
+
+
+# A context variable, not a thread-local: under ASGI one thread serves many requests.
+_current_request: ContextVar[CurrentRequest | None] = ContextVar("current_request", default=None)
+
+
+def current_request() -> CurrentRequest | None:
+    """Return the id and user of the request being served here, or None outside a request."""
+    return _current_request.get()
+
+
+@contextmanager
+def serving(request: HttpRequest) -> Iterator[CurrentRequest]:
+    """Give the request its id (``request.request_id``) and make it readable while it is served.
+
+    The one request id of a request: the log lines, the response's X-Request-ID
+    and the audit trail's events all carry it.
+    """
+    request.request_id = request_id_of(request)
+    current = CurrentRequest(request_id=request.request_id)
+    token = _current_request.set(current)
+    try:
+        yield current
+    finally:
+        _current_request.reset(token)
+
+
+def note_user(user_id: int | None) -> None:
+    """Record who sends the request being served, for its log lines (no-op outside a request)."""
+    current = _current_request.get()
+    if current is not None:
+        current.user_id = user_id
 
 
 def user_metadata(user: Any) -> dict[str, Any]:
@@ -62,7 +106,9 @@ class AuditRequestMixin:
     def __setattr__(self, name: str, value: Any) -> None:
         # The lazy user of the authentication middleware is read at the start instead.
         if name == "user" and not isinstance(value, LazyObject):
-            pghistory.context(**user_metadata(value))
+            metadata = user_metadata(value)
+            pghistory.context(**metadata)
+            note_user(metadata["user"])
         super().__setattr__(name, value)
 
 

@@ -2,7 +2,13 @@ import pghistory
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIRequest
 
-from .context import REQUEST_ID_HEADER, AuditRequestMixin, request_id_of, request_metadata
+from .context import (
+    REQUEST_ID_HEADER,
+    AuditRequestMixin,
+    note_user,
+    request_id_of,
+    request_metadata,
+)
 
 
 class _AuditWSGIRequest(AuditRequestMixin, WSGIRequest):
@@ -19,15 +25,19 @@ class AuditContextMiddleware:
     Goes after the authentication middleware, so the user is known.  The
     request id (the client's or proxy's X-Request-ID when well-formed, else a
     new UUID4) is also ``request.request_id`` and the response's X-Request-ID,
-    so a user's report, the server log and the audit trail can be matched.
+    so a user's report, the server log and the audit trail can be matched.  The
+    request log middleware, first of all, gives the request that id
+    (``audit.context.serving``); this one makes it only when that one is absent.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request_id_of(request)
-        with pghistory.context(**request_metadata(request)) as context:
+        request.request_id = getattr(request, "request_id", None) or request_id_of(request)
+        metadata = request_metadata(request)
+        note_user(metadata["user"])
+        with pghistory.context(**metadata) as context:
             request.audit_context_id = context.id
             # As pghistory's own middleware does: a later `request.user = ...`
             # (an API token checked in the view) updates the context.

@@ -61,6 +61,8 @@ def test_a_secret_can_come_from_a_file(monkeypatch, tmp_path):
         ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' is not one of vi, en"),
         ("SECRET_KEY", "", "SECRET_KEY is not set"),
         ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS is not set"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of json, text"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL='LOUD' is not one of DEBUG, INFO, WARNING"),
     ],
 )
 def test_the_site_refuses_to_start_with_a_malformed_variable(variable, value, message):

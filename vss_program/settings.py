@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vss_program.embedded_postgres import exit_cleanly_on_sigterm
 from vss_program.env import env_bool, env_int, env_list, env_str
+from vss_program.logging_config import site_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -91,6 +92,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request, timed across all the others (vss_program/request_log.py).
+    "vss_program.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -215,6 +218,8 @@ STORAGES = {
 if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Probes call the app server itself, over plain HTTP (vss_program/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
@@ -364,20 +369,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # axes: failed sign-ins and lock-outs are warnings; its start-up banner and
-    # successful sign-ins (INFO) would fill the log.
-    "loggers": {
-        "pgserver": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-        # One line per trigger on every migrate otherwise.
-        "pgtrigger": {"level": "WARNING"},
-    },
-}
+# Logs (vss_program/logging_config.py): one line per record on standard error, JSON
+# with LOG_FORMAT=json (the default in production), each with the request's id and user.
+LOGGING = site_logging(debug=DEBUG)
 
 # Dashboards (dashboards/): what "needs attention" means, in days.
 DASHBOARD_OVERDUE_DAYS = env_int("DASHBOARD_OVERDUE_DAYS", 30, minimum=1)

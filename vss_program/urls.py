@@ -10,6 +10,8 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from vss_program import health
+
 admin.site.site_header = _("Cards and books for people in difficult circumstances")
 admin.site.site_title = _("VSS program")
 admin.site.index_title = _("Program administration")
@@ -33,6 +35,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
 
 # A 404 under /api/ in the API's JSON error shape (not Django's HTML page).
