@@ -5,6 +5,8 @@ from django.db import router, transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from vss_program.routers import reading_from_replica
+
 from .models import UnitAssignment, User
 from .scope import scoped
 
@@ -33,6 +35,13 @@ class ScopedAdminMixin:
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
+
+
+class ReplicaExportMixin:
+    """Read a list's export (django-import-export) from the replica, when there is one."""
+
+    def export_action(self, request):
+        return reading_from_replica(super().export_action)(request)
 
 
 class SaveErrorsAdminMixin:

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm
 
-from accounts.admin import SaveErrorsAdminMixin, ScopedAdminMixin
+from accounts.admin import ReplicaExportMixin, SaveErrorsAdminMixin, ScopedAdminMixin
 from accounts.scope import scoped
 from audit.services import export_record, unmask_record
 from reference.admin import ProvinceFilter
@@ -69,7 +69,9 @@ class CommuneFilter(admin.SimpleListFilter):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(SaveErrorsAdminMixin, ScopedAdminMixin, ImportExportMixin, admin.ModelAdmin):
+class BeneficiaryAdmin(
+    SaveErrorsAdminMixin, ScopedAdminMixin, ReplicaExportMixin, ImportExportMixin, admin.ModelAdmin
+):
     """Recipients, with their personal data masked unless the viewer's role needs them.
 
     ID numbers are masked everywhere (********1234); users with

@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.urls import path
 
+from vss_program.routers import reading_from_replica
+
 from . import views
 
 app_name = "dashboards"
 
 
 def _page(view):
-    # Signed-in staff only, with the second factor where required: the admin's own check.
-    return admin.site.admin_view(view.as_view())
+    # Signed-in staff only, with the second factor where required: the admin's own check;
+    # then the figures are read from the replica, when there is one.
+    return admin.site.admin_view(reading_from_replica(view.as_view()))
 
 
 urlpatterns = [

@@ -134,20 +134,27 @@ TEMPLATES = [
 # started on first use, with its data under var/.
 EMBEDDED_POSTGRES_DIR = Path(env_str("EMBEDDED_POSTGRES_DIR", str(VAR_DIR / "postgres")))
 EMBEDDED_POSTGRES_DATABASE = "vss_program"
-_database_url = env_str("DATABASE_URL")
-if _database_url:
+
+
+def _postgres_database(variable: str) -> dict:
+    """Return the database settings read from the URL in environment variable ``variable``."""
     try:
-        _database = dj_database_url.parse(
-            _database_url,
+        database = dj_database_url.parse(
+            env_str(variable),
             conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
             conn_health_checks=True,
         )
     except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from exc
-    if _database["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"{variable} cannot be read: {exc}") from exc
+    if database["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
-            "DATABASE_URL must point at PostgreSQL (postgres://user:password@host:port/name)."
+            f"{variable} must point at PostgreSQL (postgres://user:password@host:port/name)."
         )
+    return database
+
+
+if env_str("DATABASE_URL"):
+    _database = _postgres_database("DATABASE_URL")
 else:
     exit_cleanly_on_sigterm()
     _database = {
@@ -162,6 +169,13 @@ else:
 _options = _database.setdefault("OPTIONS", {})
 _options["options"] = f"{_options.get('options', '')} -c pgtrigger.ignore={{}}".strip()
 DATABASES = {"default": _database}
+# A streaming replica of it, for reads that may lag a moment behind: the dashboards and
+# the XLSX and CSV exports (vss_program/routers.py).  Tests read it as the primary.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = _postgres_database("DATABASE_REPLICA_URL") | {
+        "TEST": {"MIRROR": "default"}
+    }
+DATABASE_ROUTERS = ["vss_program.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
-from accounts.admin import ScopedAdminMixin
+from accounts.admin import ReplicaExportMixin, ScopedAdminMixin
 from beneficiaries.resources import EXPORT_FORMATS
 from reference.models import AdminUnit
 from reference.text import fold
@@ -65,7 +65,7 @@ class ResidentCommuneFilter(_UnitFilter):
 
 
 @admin.register(Item)
-class ItemAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
+class ItemAdmin(ScopedAdminMixin, ReplicaExportMixin, ExportMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "beneficiary", "plan", "quota", "pledge", "handover"]}),
         (None, {"fields": ["number", "status", "issued_on", "value_vnd"]}),

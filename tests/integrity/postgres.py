@@ -83,13 +83,16 @@ def tool(name: str) -> str:
     raise AssertionError(f"no {name} for PostgreSQL {wanted}; found {seen or 'none'}")
 
 
-def _maintenance():
+def connect(name: str):
+    """Return a connection to database ``name`` on the server, each statement committed."""
     where = server()
-    link = psycopg2.connect(
-        dbname="postgres", **{name: value for name, value in where.items() if value}
-    )
+    link = psycopg2.connect(dbname=name, **{key: value for key, value in where.items() if value})
     link.autocommit = True
     return link
+
+
+def _maintenance():
+    return connect("postgres")
 
 
 def create_database(name: str) -> None:
