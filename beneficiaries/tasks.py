@@ -8,9 +8,12 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from .imports.services import import_commit, import_validate
 from .models import ImportJob
@@ -73,3 +76,43 @@ def import_write_start(job: ImportJob) -> ImportJob:
         write_import.call(job.pk)
     job.refresh_from_db()
     return job
+
+
+# What ``import_write_resume`` did, or why it did nothing.
+QUEUED = "queued"
+NOT_CONFIRMED = "not confirmed"
+IN_QUEUE = "in queue"
+BEING_WRITTEN = "being written"
+
+
+def import_write_resume(job: ImportJob) -> str:
+    """Queue again the writing of a confirmed job no worker will finish; return QUEUED or why not.
+
+    A worker killed while writing (SIGKILL, out of memory, a machine stopped) leaves the
+    job confirmed or being written, with nothing written, and its task "running" for ever:
+    no worker takes that task again.  Left alone: a job not waiting to be written (written,
+    failed, not confirmed), one whose task waits in the queue, and one being written now
+    (the writing transaction holds its row).  Queued twice by mistake, a job is still written
+    once: ``import_commit`` locks it, and a second run finds it written.
+    """
+    with transaction.atomic():
+        # Locked, so that no worker starts or finishes writing it until this is decided.
+        status = (
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status is None:
+            return BEING_WRITTEN
+        if status not in {ImportJob.Status.COMMIT_QUEUED, ImportJob.Status.COMMITTING}:
+            return NOT_CONFIRMED
+        in_queue = DBTaskResult.objects.filter(
+            task_path=write_import.module_path,
+            args_kwargs__args=[job.pk],
+            status=TaskResultStatus.READY,
+        )
+        if in_queue.exists():
+            return IN_QUEUE
+        write_import.enqueue(job.pk)
+    return QUEUED
