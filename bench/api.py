@@ -14,16 +14,18 @@ Why it is built this way:
   data, then dropped (``--keep`` keeps it, and a later run with the same number
   of recipients reuses it and skips the load).  It never touches a working
   database, nor the import benchmark's ``<name>_bench``.
-- The recipients are written by one ``INSERT ... SELECT FROM generate_series``
-  inside PostgreSQL, with the audit triggers off for that session
-  (session_replication_role = replica): a million ``save()`` calls, or a
-  million rows sent over the wire, would take longer than the benchmark.  The
-  values are made from the row number so that every CHECK constraint holds:
-  Vietnamese names with their folded search_name, ID numbers whose province,
-  century, sex and year agree with the person, real communes of the edition in
-  force.  The table is then vacuumed and analysed, as autovacuum would have done
-  long before a real table held a million rows, so that the first requests do
-  not pay for hint bits and the planner sees the real sizes.
+- The recipients are those of the demo generator (beneficiaries.demo, also
+  behind ``manage.py generate_demo``): ``INSERT ... SELECT FROM
+  generate_series`` inside PostgreSQL, one slice per core, with the audit
+  triggers off for those sessions (session_replication_role = replica): a
+  million ``save()`` calls, or a million rows sent over the wire, would take
+  longer than the benchmark.  The values are made from the row number so that
+  every CHECK constraint holds: Faker's Vietnamese names with their folded
+  search_name, ID numbers whose province, century, sex and year agree with the
+  person, real communes of the edition in force.  The table is then vacuumed
+  and analysed, as autovacuum would have done long before a real table held a
+  million rows, so that the first requests do not pay for hint bits and the
+  planner sees the real sizes.
 - The API is served as in production: gunicorn with DEBUG off and persistent
   connections (CONN_MAX_AGE), throttling lifted, loaded by ``wrk`` (C, epoll)
   rather than a Python client, which would itself be the bottleneck on a
@@ -51,7 +53,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -86,170 +87,8 @@ CLIENT_NAME = "bench"
 # ---------------------------------------------------------------------------
 # The recipients
 
-FAMILY_NAMES = [
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
-    "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Lương", "Trịnh", "Mai",
-]  # fmt: skip
-MALE_MIDDLE_NAMES = [
-    "Văn", "Văn", "Văn", "Đức", "Minh", "Quang", "Hữu", "Công", "Thành", "Xuân", "Đình",
-]  # fmt: skip
-FEMALE_MIDDLE_NAMES = [
-    "Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Kim", "Thùy", "Bích", "Hồng",
-]  # fmt: skip
-MALE_GIVEN_NAMES = [
-    "An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hùng", "Khánh", "Khoa", "Long",
-    "Nam", "Phúc", "Quân", "Sơn", "Thắng", "Trung", "Tuấn", "Việt", "Vinh", "Hòa", "Lộc",
-]  # fmt: skip
-FEMALE_GIVEN_NAMES = [
-    "Anh", "Chi", "Dung", "Giang", "Hà", "Hằng", "Hoa", "Hương", "Lan", "Liên", "Linh",
-    "Loan", "Mai", "Ngân", "Nhung", "Oanh", "Phương", "Quyên", "Thảo", "Trang", "Vân", "Yến",
-]  # fmt: skip
-# Weighted by repetition: most recipients are poor or near-poor, most are Kinh.
-CATEGORIES = [
-    "poor", "poor", "poor", "poor", "near_poor", "near_poor", "near_poor",
-    "out_of_poverty", "ethnic_minority", "average_living", "other",
-]  # fmt: skip
-ETHNIC_GROUPS = ["01"] * 7 + ["02", "03", "06", "07", "08", ""]
-FIRST_BIRTH_YEAR = 1930
-BIRTH_YEARS = 80
 # One recipient in this many has no personal ID (unknown when recorded).
 MISSING_ID_EVERY = 20
-
-# Row i (from 1) is, reading its number in mixed radix: sex (i % 2), year of birth
-# ((i / 2) % 80), the ID's province code ((i / 160) % 63), then the ID's 6-digit serial
-# (i / 10,080).  Distinct rows thus get distinct ID numbers, which agree with the
-# person's sex and year.  The rest comes from hashes of i (hashint8extended), so that
-# neighbouring rows differ; a household (three consecutive rows) shares a commune.
-LOAD_SQL = """
-INSERT INTO beneficiaries_beneficiary (
-    full_name, search_name, birth_date, birth_year, sex, ethnic_group, personal_id,
-    social_insurance_number, phone, commune_id, province_id, address_line, category,
-    household_key, consent_on, consent_method, consent_recorded_by_id, notes,
-    created_at, updated_at, anonymised_at
-)
-SELECT
-    CASE WHEN female THEN (%(female_names)s::text[])[1 + h %% %(female_count)s]
-         ELSE (%(male_names)s::text[])[1 + h %% %(male_count)s] END,
-    CASE WHEN female THEN (%(female_folded)s::text[])[1 + h %% %(female_count)s]
-         ELSE (%(male_folded)s::text[])[1 + h %% %(male_count)s] END,
-    CASE WHEN h / 100003 %% 5 = 0 THEN NULL
-         ELSE make_date(birth_year, (1 + (h / 7) %% 12)::int, (1 + (h / 97) %% 28)::int) END,
-    birth_year,
-    CASE WHEN female THEN 'F' ELSE 'M' END,
-    (%(ethnic_groups)s::text[])[1 + (h / 13) %% %(ethnic_count)s],
-    CASE WHEN h / 1009 %% %(missing_id_every)s = 0 THEN NULL
-         ELSE (%(id_provinces)s::text[])[1 + (i / 160) %% %(id_province_count)s]
-              || ((CASE WHEN birth_year >= 2000 THEN 2 ELSE 0 END) + female::int)::text
-              || lpad((birth_year %% 100)::text, 2, '0')
-              || lpad((i / 10080)::text, 6, '0') END,
-    NULL,
-    CASE WHEN h %% 4 = 0 THEN '' ELSE '09' || lpad((h %% 100000000)::text, 8, '0') END,
-    (%(commune_ids)s::bigint[])[1 + c %% %(commune_count)s],
-    (%(province_ids)s::bigint[])[1 + c %% %(commune_count)s],
-    'Thôn ' || (1 + (c / 7) %% 15)::text,
-    (%(categories)s::text[])[1 + (h / 31) %% %(category_count)s],
-    'HK' || lpad((i / 3)::text, 9, '0'),
-    current_date - ((h / 11) %% 1000)::int,
-    'signed',
-    NULL,
-    '',
-    created_at,
-    created_at,
-    NULL
-FROM (
-    SELECT
-        i,
-        i %% 2 = 1 AS female,
-        (%(first_birth_year)s + (i / 2) %% %(birth_years)s)::int AS birth_year,
-        hashint8extended(i, 1) & %(positive)s AS h,
-        hashint8extended(i / 3, 2) & %(positive)s AS c,
-        now() - make_interval(secs => (hashint8extended(i, 3) & %(positive)s) %% 31536000)
-            AS created_at
-    FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
-) AS r
-"""
-
-
-def _names(middle: list[str], given: list[str]) -> tuple[list[str], list[str]]:
-    """Return every family + middle + given name, and the same folded (search_name)."""
-    from reference.text import fold
-
-    names = [f"{f} {m} {g}" for f in FAMILY_NAMES for m in middle for g in given]
-    return names, [fold(name) for name in names]
-
-
-def _load_parameters(missing_id_every: int = MISSING_ID_EVERY) -> dict:
-    """Return the parameters of LOAD_SQL but the rows' range (needs Django set up)."""
-    from beneficiaries.identifiers import PROVINCE_CODES
-    from beneficiaries.models import current_communes
-    from reference.models import AdminUnit
-
-    communes = list(
-        AdminUnit.objects.filter(current_communes()).order_by("pk").values_list("pk", "province")
-    )
-    if not communes:
-        raise SystemExit("No commune of the edition in force: load_reference_data loaded none.")
-    male_names, male_folded = _names(MALE_MIDDLE_NAMES, MALE_GIVEN_NAMES)
-    female_names, female_folded = _names(FEMALE_MIDDLE_NAMES, FEMALE_GIVEN_NAMES)
-    id_provinces = sorted(PROVINCE_CODES)
-    return {
-        "male_names": male_names,
-        "male_folded": male_folded,
-        "male_count": len(male_names),
-        "female_names": female_names,
-        "female_folded": female_folded,
-        "female_count": len(female_names),
-        "ethnic_groups": ETHNIC_GROUPS,
-        "ethnic_count": len(ETHNIC_GROUPS),
-        "id_provinces": id_provinces,
-        "id_province_count": len(id_provinces),
-        "commune_ids": [pk for pk, _province in communes],
-        "province_ids": [province for _pk, province in communes],
-        "commune_count": len(communes),
-        "categories": CATEGORIES,
-        "category_count": len(CATEGORIES),
-        "first_birth_year": FIRST_BIRTH_YEAR,
-        "birth_years": BIRTH_YEARS,
-        "missing_id_every": missing_id_every,
-        # A mask rather than abs(), which overflows on the smallest bigint.
-        "positive": 2**63 - 1,
-    }
-
-
-def _insert(database: str, sql: str, parameters: dict) -> int:
-    """Run ``sql`` in a connection of its own; return the number of rows written."""
-    connection = _connect(database)
-    try:
-        with connection.cursor() as cursor:
-            # The audit triggers would write an event per row; the postgres user may turn
-            # them (and the foreign-key triggers: the rows point at real records) off for
-            # itself.
-            cursor.execute("SET session_replication_role = replica")
-            cursor.execute(sql, parameters)
-            return cursor.rowcount
-    finally:
-        connection.close()
-
-
-def insert_in_slices(database: str, sql: str, parameters: dict, count: int) -> int:
-    """Run ``sql`` for the rows numbered 1 to ``count``; return the number written.
-
-    ``sql`` reads its rows' range from %(first)s and %(last)s.  One slice of the
-    rows per core, each in its own connection: maintaining the indexes is most
-    of the work, and one backend uses one core.
-    """
-    slices = max(1, min(os.cpu_count() or 1, count // 10_000))
-    bounds = [count * number // slices for number in range(slices + 1)]
-    with ThreadPoolExecutor(max_workers=slices) as pool:
-        return sum(
-            pool.map(
-                lambda first, last: _insert(
-                    database, sql, {**parameters, "first": first, "last": last}
-                ),
-                [first + 1 for first in bounds[:-1]],
-                bounds[1:],
-            )
-        )
 
 
 def load_recipients(
@@ -257,21 +96,30 @@ def load_recipients(
 ) -> float:
     """Write ``count`` recipients into the empty table, then vacuum it; return the seconds.
 
-    One recipient in ``missing_id_every`` has no personal ID.
+    The demo generator's recipients (beneficiaries.demo), all recorded in the
+    last half-year, none recorded twice, one in ``missing_id_every`` without a
+    personal ID.  Django must be set up on ``database``: the loader writes there.
     """
-    parameters = _load_parameters(missing_id_every)
+    from django.conf import settings
+    from django.utils import timezone
+
+    from beneficiaries.demo import recipients_load
+    from reference import bulk
+
+    if settings.DATABASES["default"]["NAME"] != database:
+        raise SystemExit(f"Django is set up on another database than {database}.")
     start = time.perf_counter()
-    inserted = insert_in_slices(database, LOAD_SQL, parameters, count)
-    print(f"  {inserted:,} recipients inserted in {time.perf_counter() - start:.1f} s", flush=True)
+    recipients_load(
+        count,
+        recorded_by=[timezone.localdate()],
+        missing_id_every=missing_id_every,
+        duplicate_every=None,
+    )
+    print(f"  {count:,} recipients inserted in {time.perf_counter() - start:.1f} s", flush=True)
     vacuum_start = time.perf_counter()
-    connection = _connect(database)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (FREEZE, ANALYZE) beneficiaries_beneficiary")
-            # The reference tables were just loaded too; autovacuum may not have seen them.
-            cursor.execute("ANALYZE")
-    finally:
-        connection.close()
+    bulk.vacuum("beneficiaries_beneficiary", freeze=True)
+    # The reference tables were just loaded too; autovacuum may not have seen them.
+    bulk.vacuum()
     print(f"  vacuumed and analysed in {time.perf_counter() - vacuum_start:.1f} s")
     return time.perf_counter() - start
 
