@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PORT ?= 8000
 
-.PHONY: run test setup lint messages admin-units-2024 bench bench-import bench-api bench-dashboards
+.PHONY: run test setup lint messages admin-units-2024 bench bench-import bench-api bench-dashboards bench-admin
 
 run:
 	$(PYTHON) project.py run --port $(PORT)
@@ -15,6 +15,6 @@ setup lint messages admin-units-2024:
 
 # Benchmarks print figures (not a test): `make bench-import BENCH_ARGS="--plain-rows 5000"`,
 # `make bench-api BENCH_ARGS="--recipients 100000"`, `make bench-dashboards BENCH_ARGS="--keep"`;
-# `make bench` runs all three with their defaults.
-bench bench-import bench-api bench-dashboards:
+# `make bench-admin BENCH_ARGS="--keep"`; `make bench` runs all four with their defaults.
+bench bench-import bench-api bench-dashboards bench-admin:
 	$(PYTHON) project.py $@ $(BENCH_ARGS)

@@ -114,16 +114,23 @@ def bench_dashboards(args: argparse.Namespace) -> None:
     step(PYTHON, "-m", "bench.dashboards", *args.bench_args)
 
 
+def bench_admin(args: argparse.Namespace) -> None:
+    """Measure the recipients' admin list and search with 1,000,000 recipients (bench/admin.py)."""
+    ensure_environment()
+    step(PYTHON, "-m", "bench.admin", *args.bench_args)
+
+
 def bench(args: argparse.Namespace) -> None:
     """Run every benchmark with its defaults; fail at the end if any missed a budget."""
     if args.bench_args:
         sys.exit(
-            "`bench` takes no arguments: pass them to bench-import, bench-api or bench-dashboards."
+            "`bench` takes no arguments: pass them to bench-import, bench-api, "
+            "bench-dashboards or bench-admin."
         )
     ensure_environment()
     # Each runs even when one before missed a budget: every set of figures is wanted.
     failed = []
-    for module in ("bench.imports", "bench.api", "bench.dashboards"):
+    for module in ("bench.imports", "bench.api", "bench.dashboards", "bench.admin"):
         command = [str(PYTHON), "-m", module]
         print("+", " ".join(command), flush=True)
         if subprocess.run(command, cwd=ROOT).returncode != 0:
@@ -188,6 +195,12 @@ def main() -> None:
             "bench.dashboards",
             bench_dashboards,
         ),
+        (
+            "bench-admin",
+            "measure the recipients' admin list and search (python -m bench.admin --help)",
+            "bench.admin",
+            bench_admin,
+        ),
         ("bench", "run every benchmark with its defaults", None, bench),
     ):
         bench_parser = commands.add_parser(name, help=help_text)
@@ -206,6 +219,7 @@ def main() -> None:
         "bench-import": "bench_args",
         "bench-api": "bench_args",
         "bench-dashboards": "bench_args",
+        "bench-admin": "bench_args",
     }
     argv = sys.argv[1:]
     if argv and argv[0] in passthrough:

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -23,6 +25,13 @@ from .identifiers import (
 def current_communes() -> Q:
     """Return the condition for communes of the edition in force today: addresses are current."""
     return Q(edition__in_force__contains=timezone.localdate(), level=UnitLevel.COMMUNE)
+
+
+# The words of the folded name, for the name search (selectors.beneficiary_search): an
+# expression index (beneficiary_name_words_idx) of core PostgreSQL's full-text search
+# with the "simple" configuration, which keeps every word as it is (no stemming, no
+# stop words).  Queries must use this same expression to use the index.
+NAME_WORDS = SearchVector("search_name", config="simple")
 
 
 def masked_personal_id(number: str | None) -> str:
@@ -53,7 +62,9 @@ class Beneficiary(models.Model):
 
     full_name = models.CharField(_("full name"), max_length=150)
     # full_name folded (reference.text.fold): "luong thi truc" finds "Lương Thị Trúc".
-    # Compared for equality through beneficiary_duplicate_idx, whose first column it is.
+    # Compared for equality through beneficiary_duplicate_idx, whose first column it is;
+    # the lists are sorted by it (the same index, or (province, search_name, id)); its
+    # words are searched through NAME_WORDS.
     search_name = models.CharField(max_length=150, editable=False)
     birth_date = models.DateField(
         _("date of birth"),
@@ -179,6 +190,15 @@ class Beneficiary(models.Model):
                 fields=["search_name", "birth_year", "commune"], name="beneficiary_duplicate_idx"
             ),
             models.Index(fields=["household_key"], name="beneficiary_household_idx"),
+            # A province's people by name, page by page (the admin's list of provincial
+            # staff, or filtered by province): one range of the index, not a sort of 50,000.
+            models.Index(
+                fields=["province", "search_name", "id"], name="beneficiary_province_name_idx"
+            ),
+            # The name search: the words of the folded name (NAME_WORDS).
+            GinIndex(NAME_WORDS, name="beneficiary_name_words_idx"),
+            # The search by phone number (an ID number's is its unique constraint's index).
+            models.Index(fields=["phone"], condition=~Q(phone=""), name="beneficiary_phone_idx"),
             # The dashboards' count of people still without an ID, by province.
             models.Index(
                 fields=["province"],

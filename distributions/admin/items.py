@@ -15,9 +15,12 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from accounts.admin import ReplicaExportMixin, ScopedAdminMixin
+from beneficiaries.access import sees_personal_data
+from beneficiaries.models import Beneficiary
 from beneficiaries.resources import EXPORT_FORMATS
+from beneficiaries.selectors import beneficiary_search
 from reference.models import AdminUnit
-from reference.text import fold
+from vss_program.paginator import EstimatedCountAdminMixin
 
 from ..forms import CancelForm, ConfirmForm, DeliverForm, IssueForm
 from ..models import Item
@@ -65,7 +68,9 @@ class ResidentCommuneFilter(_UnitFilter):
 
 
 @admin.register(Item)
-class ItemAdmin(ScopedAdminMixin, ReplicaExportMixin, ExportMixin, admin.ModelAdmin):
+class ItemAdmin(
+    EstimatedCountAdminMixin, ScopedAdminMixin, ReplicaExportMixin, ExportMixin, admin.ModelAdmin
+):
     fieldsets = [
         (None, {"fields": ["kind", "beneficiary", "plan", "quota", "pledge", "handover"]}),
         (None, {"fields": ["number", "status", "issued_on", "value_vnd"]}),
@@ -132,12 +137,14 @@ class ItemAdmin(ScopedAdminMixin, ReplicaExportMixin, ExportMixin, admin.ModelAd
         return flatten_fieldsets(self.fieldsets)
 
     def get_search_results(self, request, queryset, search_term):
+        # The item's number, or its recipient as the recipients' list finds them.
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(
-            Q(beneficiary__search_name__contains=fold(term)) | Q(number=term)
-        ), False
+        people = beneficiary_search(
+            Beneficiary.objects.all(), term, personal_data=sees_personal_data(request.user)
+        )
+        return queryset.filter(Q(beneficiary__in=people.values("pk")) | Q(number=term)), False
 
     def has_change_permission(self, request, obj=None):
         # An item's page is read-only: it changes only through the actions of the list,

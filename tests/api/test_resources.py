@@ -47,6 +47,12 @@ def test_recipient_detail_masks_the_id_and_never_returns_it(api, world):
     ("query", "expected"),
     [
         ("search=luong thi truc", ["truc"]),
+        # Whole words in their order, the last one by its beginning (one rule with the admin).
+        ("search=thi truc", ["truc"]),
+        ("search=TRÚC", ["truc"]),
+        ("search=thi", ["truc", "city"]),
+        ("search=truc thi", []),
+        ("search=uong", []),
         ("search=010175000123", ["truc"]),
         ("commune=02647", ["city"]),
         ("province=15", ["truc", "city"]),
