@@ -32,7 +32,7 @@ lao_cai = row_of(html_tables(page.content)["provinces"], "Tỉnh Lào Cai")
 listed = client.get("/admin/distributions/item/")
 print(json.dumps({
     "dashboard": number(lao_cai["Health-insurance cards: Issued"]["text"]),
-    "admin": listed.context["cl"].result_count,
+    "admin": listed.context["cl"].queryset.count(),
     "aliases": sorted(connections.settings),
 }))
 """
