@@ -38,7 +38,7 @@ from distributions.services import item_tally_differences
 from distributions.services.values import book_value, card_value
 from reference import bulk
 from reference.ethnic_groups import EthnicGroup
-from reference.models import AdminUnit, UnitLevel
+from reference.models import AdminUnit, Rate, UnitLevel
 from reference.selectors import edition_in_force_on
 from reference.text import fold, normalize
 from sponsors.models import Sponsor
@@ -51,6 +51,10 @@ SEED = 7
 def output(django_db_setup, django_db_blocker):
     """Run ``generate_demo --beneficiaries 3000`` once; delete what it made at the end."""
     with django_db_blocker.unblock():
+        # pytest-django runs the last test of this module after the transactional ones,
+        # which empty every table: the units may have to be loaded again.
+        if not Rate.objects.exists():
+            call_command("load_reference_data", verbosity=0)
         sponsors = list(Sponsor.objects.values_list("pk", flat=True))
         out = io.StringIO()
         call_command("generate_demo", beneficiaries=COUNT, seed=SEED, stdout=out)
