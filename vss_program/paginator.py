@@ -7,11 +7,13 @@ ModelAdmin (BeneficiaryAdmin, ItemAdmin) a paginator that
 
 - reads the first page before counting: a list that fits on it (a search
   finding a few people) needs no count;
-- never counts a whole table the planner expects to hold more than
-  ``EXACT_TABLE_ROWS`` rows, and shows its estimate instead (``EXPLAIN``: the
-  table's ``reltuples`` scaled to its size now, so that it follows the table
-  between two ANALYZEs and is never the -1 of a table not analysed yet);
-- counts a filtered list exactly under a ``statement_timeout`` of
+- counts exactly every list of a table the planner expects to hold at most
+  ``EXACT_TABLE_ROWS`` rows (a test's, a small deployment's): the planner's
+  estimate of each table (``EXPLAIN``: its ``reltuples`` scaled to its size
+  now, so that it follows the table between two ANALYZEs and is never the -1
+  of a table not analysed yet) is asked once per process every few minutes;
+- never counts a larger table whole, and shows that estimate instead;
+- counts a filtered list of it exactly under a ``statement_timeout`` of
   ``COUNT_TIMEOUT_MS`` (``SET LOCAL`` sent with the count, in a savepoint inside
   a transaction, so the setting ends with it), and shows the planner's estimate
   of the filtered query (``EXPLAIN (FORMAT JSON)``) when the count is cancelled,
@@ -48,7 +50,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from psycopg2 import errors
 
-# A whole table the planner expects to be larger than this is never counted.
+# A table the planner expects to hold at most this many rows is always counted exactly;
+# a larger one is never counted whole.
 EXACT_TABLE_ROWS = 100_000
 # A count taking longer than this is cancelled and the estimate shown instead.
 COUNT_TIMEOUT_MS = 50
@@ -134,6 +137,27 @@ def _timed_count(queryset: QuerySet, timeout_ms: int) -> int:
         return queryset.count()
 
 
+# (database alias, table) -> (time.monotonic() when estimated, rows): the planner's
+# estimate of each large table's size, asked again after TABLE_ROWS_SECONDS.
+_table_rows: dict[tuple[str, str], tuple[float, int]] = {}
+TABLE_ROWS_SECONDS = 300
+
+
+def table_rows(model, using: str) -> int:
+    """Return the planner's estimate of the rows of ``model``'s table, kept a few minutes.
+
+    One EXPLAIN per table and process every TABLE_ROWS_SECONDS: the unfiltered
+    list of a large table then sends no query for its count at all.
+    """
+    key = (using, model._meta.db_table)
+    known = _table_rows.get(key)
+    if known is not None and time.monotonic() - known[0] < TABLE_ROWS_SECONDS:
+        return known[1]
+    rows = estimated_rows(model._base_manager.using(using).all())
+    _table_rows[key] = (time.monotonic(), rows)
+    return rows
+
+
 def _whole_table(queryset: QuerySet) -> bool:
     query = queryset.query
     return not query.where and not query.distinct and not query.group_by and not query.combinator
@@ -171,23 +195,30 @@ class EstimatedCountPaginator(Paginator):
                 self.first_page_rows = rows
                 return len(rows), False
             self.first_page_rows = rows[: self.per_page]
-            if reading_ms > self.count_timeout_ms:
-                # The first page of a list that no index keeps in order (a search) is read
-                # from every row found, as a count would be: that count would be cancelled.
-                return self._estimate(queryset), True
+        else:
+            reading_ms = 0
+        table = table_rows(queryset.model, queryset.db)
+        if table <= self.exact_table_rows:
+            # A small table is counted exactly, however slow the machine is today.
+            return queryset.count(), False
         if _whole_table(queryset):
-            estimate = estimated_rows(queryset)
-            if estimate > self.exact_table_rows:
-                return estimate, True
+            return self._at_least_first_page(table), True
+        if reading_ms > self.count_timeout_ms:
+            # The first page of a list that no index keeps in order (a search) is read
+            # from every row found, as a count would be: that count would be cancelled.
+            return self._estimate(queryset), True
         exact = count_within(queryset, self.count_timeout_ms)
         if exact is not None:
             return exact, False
         return self._estimate(queryset), True
 
     def _estimate(self, queryset: QuerySet) -> int:
+        return self._at_least_first_page(estimated_rows(queryset))
+
+    def _at_least_first_page(self, estimate: int) -> int:
         # Never fewer than the rows the first page found (it was full).
         known = self.per_page + self.orphans + 1 if self.first_page_rows is not None else 0
-        return max(estimated_rows(queryset), known)
+        return max(estimate, known)
 
     @property
     def count(self) -> int:
