@@ -128,6 +128,8 @@ class BeneficiaryAdmin(
     # A million people are listed by name only, which an index keeps in order (by folded
     # name, then id): sorting them by another column would sort them all on every page.
     sortable_by = ["person_name"]
+    # A search's results newest first (vss_program.paginator.EstimatedCountChangeList).
+    search_ordering = ["-pk"]
     actions = ["anonymise_selected"]
     # Export of the list (django-import-export): a file format, so no choice of columns.
     resource_classes = [BeneficiaryExportResource]

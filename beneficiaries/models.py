@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,11 +27,30 @@ def current_communes() -> Q:
     return Q(edition__in_force__contains=timezone.localdate(), level=UnitLevel.COMMUNE)
 
 
-# The words of the folded name, for the name search (selectors.beneficiary_search): an
-# expression index (beneficiary_name_words_idx) of core PostgreSQL's full-text search
-# with the "simple" configuration, which keeps every word as it is (no stemming, no
-# stop words).  Queries must use this same expression to use the index.
-NAME_WORDS = SearchVector("search_name", config="simple")
+class NameTerms(Func):
+    """The terms of a folded name, for the name search (selectors.beneficiary_search).
+
+    A tsvector of core PostgreSQL's full-text search, written directly (no text
+    search configuration): each word, and each pair of words next to each other
+    after a space, "duong thi van" giving 'duong' 'thi' 'van' ' duong thi'
+    ' thi van' ' van'.  A search for two words then reads one term's rows,
+    "Dương Thị" the 1.5% of people so named, where the words alone would find
+    every "thi" (a third of everyone) and their order would have to be read from
+    the table; the leading space keeps a pair from being found by a word's
+    prefix ('duong':* does not read ' duong thi').  Folded names are letters
+    and digits between single spaces, so the comma that separates the pairs
+    cannot occur in them.  Queries must use this same expression to use its
+    index (beneficiary_name_terms_idx).
+    """
+
+    template = (
+        "array_to_tsvector(string_to_array(%(expressions)s, ' ') || string_to_array("
+        r"' ' || regexp_replace(%(expressions)s, ' ([^ ]+)', ' \1, \1', 'g'), ','))"
+    )
+    output_field = SearchVectorField()
+
+
+NAME_TERMS = NameTerms(F("search_name"))
 
 
 def masked_personal_id(number: str | None) -> str:
@@ -64,7 +83,7 @@ class Beneficiary(models.Model):
     # full_name folded (reference.text.fold): "luong thi truc" finds "Lương Thị Trúc".
     # Compared for equality through beneficiary_duplicate_idx, whose first column it is;
     # the lists are sorted by it (the same index, or (province, search_name, id)); its
-    # words are searched through NAME_WORDS.
+    # words are searched through NAME_TERMS.
     search_name = models.CharField(max_length=150, editable=False)
     birth_date = models.DateField(
         _("date of birth"),
@@ -195,8 +214,8 @@ class Beneficiary(models.Model):
             models.Index(
                 fields=["province", "search_name", "id"], name="beneficiary_province_name_idx"
             ),
-            # The name search: the words of the folded name (NAME_WORDS).
-            GinIndex(NAME_WORDS, name="beneficiary_name_words_idx"),
+            # The name search: the words of the folded name and their pairs (NAME_TERMS).
+            GinIndex(NAME_TERMS, name="beneficiary_name_terms_idx"),
             # The search by phone number (an ID number's is its unique constraint's index).
             models.Index(fields=["phone"], condition=~Q(phone=""), name="beneficiary_phone_idx"),
             # The dashboards' count of people still without an ID, by province.

@@ -1,14 +1,14 @@
 import datetime
+from itertools import pairwise
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery
 from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import Lookup
 from django.utils import timezone
 
 from reference.text import fold
 
-from .models import NAME_WORDS, Beneficiary
+from .models import NAME_TERMS, Beneficiary
 
 
 def births_compatible(a: datetime.date | None, b: datetime.date | None) -> bool:
@@ -21,11 +21,11 @@ class WordsInOrder(Lookup):
     by its beginning: ``search_name LIKE 'luong thi%' OR search_name LIKE '% luong thi%'``.
 
     A folded name is words of letters and digits between single spaces, so this
-    is exactly what the full-text phrase 'luong' <-> 'thi':* says, at a fraction
-    of its cost: the phrase needs each row's words again (to_tsvector) to check
-    their order.  It only narrows what the words' index found, so the planner,
-    taking the two as independent, expects far too few rows: the estimates shown
-    as counts leave it out (``estimate_ignores``, vss_program.paginator).
+    is exactly what the words typed mean.  It only narrows what the terms' index
+    found (three words or more, whose pairs the index finds, but not that they
+    follow each other), so the planner, taking the two as independent, expects
+    too few rows: the estimates shown as counts leave it out
+    (``estimate_ignores``, vss_program.paginator).
     """
 
     lookup_name = "words_in_order"
@@ -43,13 +43,29 @@ class WordsInOrder(Lookup):
         ]
 
 
-def name_words_query(words: list[str]) -> SearchQuery:
-    """Return the full-text query for folded ``words``: each of them, the last one as a
-    prefix (it may still be being typed).  Folded words are letters and digits only,
-    so none can carry tsquery syntax."""
-    lexemes = [f"'{word}'" for word in words]
-    lexemes[-1] += ":*"
-    return SearchQuery(" & ".join(lexemes), config="simple", search_type="raw")
+class HasTerms(Lookup):
+    """The name's terms (models.NAME_TERMS) match a full-text query given as its text."""
+
+    lookup_name = "has_terms"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} @@ %s::tsquery", [*lhs_params, self.rhs]
+
+
+def name_terms_query(words: list[str]) -> str:
+    """Return the full-text query (tsquery's text) for folded ``words``.
+
+    One word: the words beginning with it (it may still be being typed).  More:
+    each pair of them next to each other, the last pair by its beginning.
+    Folded words are letters and digits only, so none can carry tsquery syntax.
+    """
+    if len(words) == 1:
+        return f"'{words[0]}':*"
+    pairs = [f"' {first} {second}'" for first, second in pairwise(words)]
+    pairs[-1] += ":*"
+    return " & ".join(pairs)
 
 
 def beneficiary_search(
@@ -60,11 +76,12 @@ def beneficiary_search(
     Names are matched folded, by whole words next to each other in the order
     typed, the last one by its beginning: "luong thi truc", "thi truc", "truc"
     and "Lương Thị Tr" find "Lương Thị Trúc"; "truc thi" and "uong" do not.
-    The words' index (beneficiary_name_words_idx) finds the names that have
-    every word, so a search over a million people reads only those; of several
-    words, WordsInOrder keeps the names where they stand in order.  Numbers
-    exactly, so an ID never matches part of another, and IDs only for a viewer
-    allowed to see them: finding a person by their ID would reveal it.
+    The terms' index (beneficiary_name_terms_idx) finds the names with each
+    word, or each pair of words, so a search over a million people reads only
+    those; of three words or more, WordsInOrder keeps the names where the pairs
+    follow each other.  Numbers exactly, so an ID never matches part of
+    another, and IDs only for a viewer allowed to see them: finding a person by
+    their ID would reveal it.
     """
     term = term.strip()
     if not term:
@@ -78,8 +95,11 @@ def beneficiary_search(
     if not words:
         # Punctuation only: nothing to look for, as with an empty box.
         return queryset
-    found = queryset.alias(name_words=NAME_WORDS).filter(name_words=name_words_query(words))
-    if len(words) > 1:
+    if len(" ".join(words)) > Beneficiary._meta.get_field("search_name").max_length:
+        # No name is that long, and PostgreSQL refuses a term of over 2,047 bytes.
+        return queryset.none()
+    found = queryset.filter(HasTerms(NAME_TERMS, name_terms_query(words)))
+    if len(words) > 2:
         found = found.filter(WordsInOrder(F("search_name"), " ".join(words)))
     return found
 

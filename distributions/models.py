@@ -492,6 +492,8 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["plan", "status", "kind"], name="item_plan_status_idx"),
+            # The admin's list, newest first (Meta.ordering), a page at a time.
+            models.Index(fields=["issued_on", "id"], name="item_issued_idx"),
             # An area's items by quota, read from the index alone (figures by commune).
             models.Index(
                 fields=["quota"],

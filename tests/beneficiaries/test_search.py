@@ -106,11 +106,31 @@ def _plan(queryset, **settings) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_the_name_search_reads_the_words_index(people):
+@pytest.mark.parametrize("term", ["truc", "thi truc", "luong thi truc"])
+def test_the_name_search_reads_the_terms_index(people, term):
     # A few rows would be read whole; without sequential scans, the plan shows the index
     # the condition can use: its expression is the index's, or it would find none.
-    queryset = beneficiary_search(Beneficiary.objects.order_by(), "thi truc", personal_data=True)
-    assert "beneficiary_name_words_idx" in _plan(queryset, enable_seqscan="off")
+    queryset = beneficiary_search(Beneficiary.objects.order_by(), term, personal_data=True)
+    assert "beneficiary_name_terms_idx" in _plan(queryset, enable_seqscan="off")
+
+
+def test_two_words_are_found_by_their_pair_alone(people):
+    # The pair's term says the words follow each other: nothing is read from the table
+    # to check their order, and the planner's estimate is of the pair's rows.
+    queryset = beneficiary_search(Beneficiary.objects.all(), "luong thi", personal_data=True)
+    assert not any(isinstance(child, WordsInOrder) for child in queryset.query.where.children)
+    assert found("luong thi") == {"Lương Thị Trúc"}
+    assert found("van th") == {"Trương Văn Thi"}
+    # One word, and "vang" begins with it.
+    assert found("van") == {"Trương Văn Thi", "Nguyễn Văn An", "Nguyễn Văn Anh", "Vàng Thị Mai"}
+
+
+def test_three_words_must_follow_each_other_not_only_pair_by_pair(people):
+    # "Lò Văn Ba Văn Minh" holds the pairs "lo van" and "van minh", not "lo van minh".
+    make_beneficiary(full_name="Lò Văn Ba Văn Minh")
+    assert found("lo van minh") == set()
+    make_beneficiary(full_name="Lò Văn Minh")
+    assert found("lo van minh") == {"Lò Văn Minh"}
 
 
 def test_the_number_search_reads_indexes(people):
@@ -132,6 +152,15 @@ def test_the_admin_list_searches_by_the_same_rule(client, people):
     assert [p.full_name for p in response.context["cl"].result_list] == ["Lương Thị Trúc"]
     response = client.get(CHANGELIST, {"q": "uong"})
     assert list(response.context["cl"].result_list) == []
+
+
+def test_a_searchs_results_are_listed_newest_first_and_not_resorted(admin_client, people):
+    newer = make_beneficiary(full_name="Nguyễn Văn An")
+    cl = admin_client.get(CHANGELIST, {"q": "nguyen van an", "o": "1"}).context["cl"]
+    assert [p.pk for p in cl.result_list] == [newer.pk, people["anh"].pk, people["an"].pk]
+    assert cl.sortable_by == []
+    content = admin_client.get(CHANGELIST, {"q": "nguyen van an"}).content.decode()
+    assert "sortable" not in content and "?o=" not in content
 
 
 def test_the_list_is_sorted_by_the_folded_name_and_only_by_it(admin_client, people):

@@ -1,5 +1,8 @@
 import pytest
+from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from beneficiaries.models import Beneficiary
@@ -509,3 +512,35 @@ def test_an_issue_on_a_day_without_rates_is_refused_with_a_message(
     assert not Item.objects.filter(beneficiary=person).exists()
     city_quota.refresh_from_db()
     assert city_quota.cards_used == 0
+
+
+def test_the_items_list_is_newest_first_and_filters_without_reading_every_item(
+    admin_client, city_quota, pledge
+):
+    older = issue(city_quota, pledge)
+    newer = issue(city_quota, pledge)
+    make_pledge(city_quota.plan, make_sponsor("Bưu điện"), cards=1, books=0)
+    make_sponsor("VietinBank")  # no pledge: not offered
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(changelist("distributions.item"))
+    cl = response.context["cl"]
+    assert [item.pk for item in cl.result_list] == [newer.pk, older.pk]
+    assert cl.sortable_by == ["issued_on"] and not cl.date_hierarchy
+    sponsor_filter = next(f for f in cl.filter_specs if f.field_path == "pledge__sponsor")
+    assert [label for _pk, label in sponsor_filter.lookup_choices] == ["Agribank", "Bưu điện"]
+    assert isinstance(
+        next(f for f in cl.filter_specs if f.field_path == "issued_on"), DateFieldListFilter
+    )
+    # No DISTINCT of the items' sponsors or dates, nor their first and last dates.
+    items = [q["sql"] for q in captured.captured_queries if 'FROM "distributions_item"' in q["sql"]]
+    assert items and not [sql for sql in items if "DISTINCT" in sql or "MIN(" in sql]
+    plan = _plan(Item.objects.order_by("-issued_on", "-pk")[:50])
+    assert "item_issued_idx" in plan and "Sort" not in plan
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
