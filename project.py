@@ -7,6 +7,7 @@ with the environment's own Python.  `make run` and `make test` call it.
 """
 
 import argparse
+import datetime
 import os
 import subprocess
 import sys
@@ -120,21 +121,35 @@ def bench_admin(args: argparse.Namespace) -> None:
     step(PYTHON, "-m", "bench.admin", *args.bench_args)
 
 
+def bench_report(args: argparse.Namespace) -> None:
+    """Print each benchmark figure's last recorded values, to see progress (bench/report.py)."""
+    ensure_environment()
+    step(PYTHON, "-m", "bench.report", *args.bench_args)
+
+
 def bench(args: argparse.Namespace) -> None:
-    """Run every benchmark with its defaults; fail at the end if any missed a budget."""
+    """Run every benchmark with its defaults, then print one table of all their figures;
+    fail at the end if any missed a budget."""
     if args.bench_args:
         sys.exit(
             "`bench` takes no arguments: pass them to bench-import, bench-api, "
             "bench-dashboards or bench-admin."
         )
     ensure_environment()
+    # Each part's record carries the run's id (bench/report.py reads BENCH_RUN), so that
+    # the table at the end shows this run's figures and no other's.
+    run = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{os.getpid()}"
+    environment = {**os.environ, "BENCH_RUN": run}
     # Each runs even when one before missed a budget: every set of figures is wanted.
     failed = []
     for module in ("bench.imports", "bench.api", "bench.dashboards", "bench.admin"):
         command = [str(PYTHON), "-m", module]
         print("+", " ".join(command), flush=True)
-        if subprocess.run(command, cwd=ROOT).returncode != 0:
+        if subprocess.run(command, cwd=ROOT, env=environment).returncode != 0:
             failed.append(module)
+    command = [str(PYTHON), "-m", "bench.report", "--run", run]
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, cwd=ROOT)
     if failed:
         sys.exit(f"Budgets missed or run failed: {', '.join(failed)}")
 
@@ -201,7 +216,13 @@ def main() -> None:
             "bench.admin",
             bench_admin,
         ),
-        ("bench", "run every benchmark with its defaults", None, bench),
+        ("bench", "run every benchmark with its defaults, then one table of all", None, bench),
+        (
+            "bench-report",
+            "show the benchmarks' recorded figures over time (python -m bench.report --help)",
+            "bench.report",
+            bench_report,
+        ),
     ):
         bench_parser = commands.add_parser(name, help=help_text)
         bench_parser.add_argument(
@@ -220,6 +241,7 @@ def main() -> None:
         "bench-api": "bench_args",
         "bench-dashboards": "bench_args",
         "bench-admin": "bench_args",
+        "bench-report": "bench_args",
     }
     argv = sys.argv[1:]
     if argv and argv[0] in passthrough:

@@ -35,14 +35,14 @@ Why it is built this way:
   client on the same database with the same key, after one request to warm the
   caches: the server's workers cannot report them.
 
-Appends the figures as one JSON line to bench/results.jsonl.
+Prints the benchmarks' table (bench.report) and appends the figures as one JSON
+line to bench/results.jsonl.
 """
 
 import argparse
 import datetime
 import json
 import os
-import platform
 import secrets
 import shutil
 import socket
@@ -52,21 +52,23 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.imports import (
-    RESULTS,
-    ROOT,
-    WORK_DIR,
-    BenchDatabase,
-    _connect,
-    _git,
-    _settings,
-    _setup_django,
+from bench import ROOT, WORK_DIR, report
+from bench.database import (
+    busiest_province,
+    close_database,
+    django_settings,
+    load_recipients,
+    open_database,
+    prepare_schema,
+    recipient_count,
+    setup_django,
 )
+from bench.pages import HOST, allow_test_client, timed_get
+from bench.report import Figure
 
 # The issue's budgets, for 1,000,000 recipients, 2 workers and 16 clients on a 2-core machine.
 DETAIL_RPS_BUDGET = 300.0
@@ -85,67 +87,12 @@ THROTTLE_RATE = "1000000/minute"
 CLIENT_NAME = "bench"
 
 # ---------------------------------------------------------------------------
-# The recipients
-
-# One recipient in this many has no personal ID (unknown when recorded).
-MISSING_ID_EVERY = 20
-
-
-def load_recipients(
-    database: str, count: int, *, missing_id_every: int = MISSING_ID_EVERY
-) -> float:
-    """Write ``count`` recipients into the empty table, then vacuum it; return the seconds.
-
-    The demo generator's recipients (beneficiaries.demo), all recorded in the
-    last half-year, none recorded twice, one in ``missing_id_every`` without a
-    personal ID.  Django must be set up on ``database``: the loader writes there.
-    """
-    from django.conf import settings
-    from django.utils import timezone
-
-    from beneficiaries.demo import recipients_load
-    from reference import bulk
-
-    if settings.DATABASES["default"]["NAME"] != database:
-        raise SystemExit(f"Django is set up on another database than {database}.")
-    start = time.perf_counter()
-    recipients_load(
-        count,
-        recorded_by=[timezone.localdate()],
-        missing_id_every=missing_id_every,
-        duplicate_every=None,
-    )
-    print(f"  {count:,} recipients inserted in {time.perf_counter() - start:.1f} s", flush=True)
-    vacuum_start = time.perf_counter()
-    bulk.vacuum("beneficiaries_beneficiary", freeze=True)
-    # The reference tables were just loaded too; autovacuum may not have seen them.
-    bulk.vacuum()
-    print(f"  vacuumed and analysed in {time.perf_counter() - vacuum_start:.1f} s")
-    return time.perf_counter() - start
-
-
-def _recipient_count(database: str) -> int | None:
-    """Return the number of recipients in ``database``; None when it has no such table."""
-    from psycopg2 import errors
-
-    connection = _connect(database)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM beneficiaries_beneficiary")
-            return cursor.fetchone()[0]
-    except errors.UndefinedTable:
-        return None
-    finally:
-        connection.close()
-
-
-# ---------------------------------------------------------------------------
 # The server and the load generator
 
 
 def _database_url(database: str) -> str:
     """Return a DATABASE_URL for ``database`` on the settings' server (for gunicorn)."""
-    settings = _settings()
+    settings = django_settings()
     default = settings.DATABASES["default"]
     if default["ENGINE"] == "vss_program.embedded_postgres":
         from vss_program.embedded_postgres.server import ensure_server
@@ -341,7 +288,7 @@ class Endpoint:
     path: str | None
     rps_budget: float
     # What wrk reported, and the queries one request sends (counted in process).
-    figures: dict = field(default_factory=dict)
+    wrk: dict = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
     # The machine's load when the endpoint's run started: other work skews the figures.
     load: float = 0.0
@@ -352,29 +299,41 @@ class Endpoint:
 
     @property
     def rps(self) -> float:
-        seconds = self.figures["duration_us"] / 1e6
-        return self.figures["requests"] / seconds if seconds else 0.0
+        seconds = self.wrk["duration_us"] / 1e6
+        return self.wrk["requests"] / seconds if seconds else 0.0
 
     def ms(self, key: str) -> float:
-        return self.figures[key] / 1000
+        return self.wrk[key] / 1000
 
     @property
     def socket_errors(self) -> int:
         keys = ("connect_errors", "read_errors", "write_errors", "timeouts")
-        return sum(self.figures[key] for key in keys)
+        return sum(self.wrk[key] for key in keys)
 
     def failures(self) -> list[str]:
         missed = []
         if self.rps < self.rps_budget:
             missed.append("rps")
         # Answers that timed out are in no percentile: they miss the latency budget too.
-        if self.ms("p95_us") >= P95_BUDGET_MS or self.figures["timeouts"]:
+        if self.ms("p95_us") >= P95_BUDGET_MS or self.wrk["timeouts"]:
             missed.append("p95")
-        if self.figures["non_2xx"]:
-            missed.append(f"{self.figures['non_2xx']:,} non-2xx")
+        if self.wrk["non_2xx"]:
+            missed.append(f"{self.wrk['non_2xx']:,} non-2xx")
         if self.socket_errors:
             missed.append(f"{self.socket_errors:,} socket errors")
         return missed
+
+    def figure(self, clients: int) -> Figure:
+        return Figure(
+            "api",
+            f"{clients} clients",
+            self.name,
+            self.rps,
+            "req/s",
+            f"p95 {self.ms('p95_us'):.1f} ms, {report.queries(len(self.queries))}",
+            f"≥{self.rps_budget:g} req/s, p95 <{P95_BUDGET_MS:g} ms",
+            self.failures(),
+        )
 
 
 def run_wrk(
@@ -442,91 +401,24 @@ def _api_key() -> str:
 
 def count_queries(path: str, key: str) -> list[str]:
     """Return the SQL that one GET of ``path`` sends, after one GET to warm the caches."""
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    client = Client(headers={"authorization": f"Api-Key {key}"}, HTTP_HOST="127.0.0.1")
+    client = Client(headers={"authorization": f"Api-Key {key}"}, HTTP_HOST=HOST)
     client.get(path)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
+    response, _milliseconds, statements = timed_get(client, path)
     if response.status_code != 200:
         raise SystemExit(f"GET {path} in process: {response.status_code} {response.content[:500]}")
-    return [query["sql"] for query in captured.captured_queries]
-
-
-def _busiest_province() -> str:
-    """Return the code of the province with the most recipients (the heaviest filter)."""
-    from django.db.models import Count
-
-    from beneficiaries.models import Beneficiary
-
-    row = (
-        Beneficiary.objects.values("province__code").annotate(n=Count("pk")).order_by("-n").first()
-    )
-    return row["province__code"]
+    return statements
 
 
 # ---------------------------------------------------------------------------
 # Reporting
 
 
-def _print_table(endpoints: list[Endpoint]) -> None:
-    header = (
-        f"{'endpoint':<14} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-        f"{'queries':>7}  {'budget':<22} result"
-    )
-    print(f"\n{header}\n{'-' * len(header)}")
-    for endpoint in endpoints:
-        missed = endpoint.failures()
-        budget = f"≥{endpoint.rps_budget:g} req/s, p95 <{P95_BUDGET_MS:g}"
-        print(
-            f"{endpoint.name:<14} {endpoint.rps:>7,.0f} {endpoint.ms('p50_us'):>7.1f} "
-            f"{endpoint.ms('p95_us'):>7.1f} {endpoint.ms('p99_us'):>7.1f} "
-            f"{len(endpoint.queries):>7}  {budget:<22} "
-            f"{'FAIL (' + ', '.join(missed) + ')' if missed else 'pass'}"
-        )
-    for endpoint in endpoints:
-        print(f"  {endpoint.name}: GET {endpoint.label}")
-
-
-def _postgres_version(database: str) -> str:
-    connection = _connect(database)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
-
-
-def _record_header(benchmark: str, database: str) -> dict:
-    """Return what each line of bench/results.jsonl starts with: when, what code, which machine."""
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "benchmark": benchmark,
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        # Uncommitted changes: the figures are of a working tree, not of that commit.
-        "dirty": bool(_git("status", "--porcelain")),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "postgres": _postgres_version(database),
-        },
-    }
-
-
-def _append_record(record: dict) -> None:
-    """Append ``record`` to bench/results.jsonl, one JSON object per line."""
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def _record(args, database: str, load_s: float | None, endpoints, passed: bool) -> None:
+def _record(args, database: str, load_s: float | None, endpoints, figures) -> None:
     """Append the run's figures to bench/results.jsonl."""
     record = {
-        **_record_header("api", database),
+        **report.record_header("api", database),
         "recipients": args.recipients,
         "clients": args.clients,
         "threads": min(args.threads, args.clients),
@@ -537,13 +429,13 @@ def _record(args, database: str, load_s: float | None, endpoints, passed: bool) 
         "endpoints": {
             endpoint.name: {
                 "path": endpoint.label,
-                "requests": endpoint.figures["requests"],
+                "requests": endpoint.wrk["requests"],
                 "rps": round(endpoint.rps, 1),
                 "p50_ms": round(endpoint.ms("p50_us"), 2),
                 "p95_ms": round(endpoint.ms("p95_us"), 2),
                 "p99_ms": round(endpoint.ms("p99_us"), 2),
                 "max_ms": round(endpoint.ms("max_us"), 2),
-                "non_2xx": endpoint.figures["non_2xx"],
+                "non_2xx": endpoint.wrk["non_2xx"],
                 "socket_errors": endpoint.socket_errors,
                 "queries": len(endpoint.queries),
                 "rps_budget": endpoint.rps_budget,
@@ -553,55 +445,13 @@ def _record(args, database: str, load_s: float | None, endpoints, passed: bool) 
             for endpoint in endpoints
         },
         "p95_budget_ms": P95_BUDGET_MS,
-        "passed": passed,
+        "passed": report.passed(figures),
     }
-    _append_record(record)
+    report.append_record(record, figures)
 
 
 # ---------------------------------------------------------------------------
 # Running
-
-
-def _open_database(
-    name: str, *, keep: bool, reusable: Callable[[str], bool]
-) -> tuple[BenchDatabase, bool]:
-    """Claim the bench database ``name``: kept from an earlier run when ``keep`` and
-    ``reusable(name)`` say so, else created afresh.  Return it and whether it was reused."""
-    database = BenchDatabase(name)
-    reuse = False
-    if keep and database.exists():
-        database.claim(create=False)
-        reuse = reusable(name)
-        if not reuse:
-            database.release()
-    if not reuse:
-        database.claim(create=True)
-    print(f"Database {database.name}: {'reused' if reuse else 'created'}", flush=True)
-    return database, reuse
-
-
-def _close_database(database: BenchDatabase, *, keep: bool) -> None:
-    """Close Django's connections to the bench database, then drop it unless ``keep``."""
-    from django.db import connections
-
-    connections.close_all()
-    if keep:
-        database.release()
-    elif database.drop():
-        print(f"Database {database.name} dropped.")
-    else:
-        print(f"Database {database.name} left in place: something else is connected.")
-
-
-def _prepare_schema(reuse: bool) -> None:
-    """Migrate the bench database (Django set up on it); load the reference data unless reused."""
-    from django.core.management import call_command
-
-    start = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    if not reuse:
-        call_command("load_reference_data", verbosity=0)
-    print(f"Schema and reference data: {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -636,23 +486,23 @@ def main(argv: list[str] | None = None) -> int:
     # Before the settings are read: the requests counted in this process are not throttled.
     os.environ.setdefault("API_THROTTLE_RATE", THROTTLE_RATE)
 
-    database, reuse = _open_database(
-        f"{_settings().DATABASES['default']['NAME']}_api_bench",
+    database, reuse = open_database(
+        f"{django_settings().DATABASES['default']['NAME']}_api_bench",
         keep=args.keep,
-        reusable=lambda name: _recipient_count(name) == args.recipients,
+        reusable=lambda name: recipient_count(name) == args.recipients,
     )
     try:
         return _run(args, database.name, reuse)
     finally:
-        _close_database(database, keep=args.keep)
+        close_database(database, keep=args.keep)
 
 
 def _run(args, database: str, reuse: bool) -> int:
     from django.db import connections
 
-    _setup_django(database)
+    setup_django(database)
     wrk = None if args.load_only else _ensure_wrk()
-    _prepare_schema(reuse)
+    prepare_schema(reference_data=not reuse)
 
     load_s = None
     if not reuse:
@@ -666,7 +516,7 @@ def _run(args, database: str, reuse: bool) -> int:
 
     bounds = Beneficiary.objects.order_by("pk").values_list("pk", flat=True)
     id_range = (bounds.first(), bounds.last())
-    province = _busiest_province()
+    province = busiest_province()
     key = _api_key()
     endpoints = [
         Endpoint("detail", None, DETAIL_RPS_BUDGET),
@@ -678,10 +528,8 @@ def _run(args, database: str, reuse: bool) -> int:
         ),
     ]
 
-    settings = _settings()
     # This process answers as 127.0.0.1 too, over plain HTTP, like the server below.
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-    settings.SECURE_SSL_REDIRECT = False
+    allow_test_client()
     for endpoint in endpoints:
         path = endpoint.path or f"{API_PREFIX}{id_range[0]}/"
         endpoint.queries = count_queries(path, key)
@@ -700,16 +548,21 @@ def _run(args, database: str, reuse: bool) -> int:
         _check_list(server, endpoints[1].path, headers)
         for endpoint in endpoints:
             endpoint.load = os.getloadavg()[0]
-            endpoint.figures = run_wrk(wrk, server, endpoint, key, id_range, args)
+            endpoint.wrk = run_wrk(wrk, server, endpoint, key, id_range, args)
             print(
-                f"  {endpoint.name}: {endpoint.rps:,.0f} req/s, p95 "
-                f"{endpoint.ms('p95_us'):.1f} ms (load average before {endpoint.load:.2f})",
+                f"  {endpoint.name}: {endpoint.rps:,.0f} req/s, p50 {endpoint.ms('p50_us'):.1f} "
+                f"/ p95 {endpoint.ms('p95_us'):.1f} / p99 {endpoint.ms('p99_us'):.1f} ms "
+                f"(load average before {endpoint.load:.2f})",
                 flush=True,
             )
     finally:
         server.stop()
 
-    _print_table(endpoints)
+    figures = [endpoint.figure(args.clients) for endpoint in endpoints]
+    report.print_table(figures)
+    print()
+    for endpoint in endpoints:
+        print(f"  {endpoint.name}: GET {endpoint.label}")
     for endpoint in endpoints:
         if len(endpoint.queries) > QUERIES_SHOWN_ABOVE:
             print(f"\nQueries of one {endpoint.name} request ({len(endpoint.queries)}):")
@@ -718,11 +571,8 @@ def _run(args, database: str, reuse: bool) -> int:
     if args.recipients != 1_000_000 or args.clients != 16 or args.workers != 2:
         print("\nThe budgets are for 1,000,000 recipients, 16 clients and 2 workers.")
 
-    passed = not any(endpoint.failures() for endpoint in endpoints)
-    _record(args, database, load_s, endpoints, passed)
-    print(f"\n{'All budgets met.' if passed else 'Some budgets missed.'}")
-    print(f"Figures appended to {RESULTS.relative_to(ROOT)}.")
-    return 0 if passed else 1
+    _record(args, database, load_s, endpoints, figures)
+    return report.conclude(figures)
 
 
 def _check_list(server: Server, path: str, headers: dict[str, str]) -> None:

@@ -37,34 +37,41 @@ Why it is built this way:
   the dashboards read (ItemTally, kept by triggers) is counted again by
   ``item_tally_rebuild``.
 - A page is one person's request, not a load test: it is measured in this
-  process through Django's test client (force_login; DEBUG off, as in
-  production), once to warm the caches and the connection, then ``--repeat``
-  times, giving the median and the longest.  That is the server's time
-  (middleware, views, queries, templates, the XLSX export), without the
-  network.  The queries are counted with CaptureQueriesContext.
+  process as bench.pages measures one (``--repeat`` times after one to warm
+  up; the median and the longest server time, the XLSX export read to its
+  end; every statement counted).
 - Twice: as a superuser, whose queries have no area condition, and as a
   provincial office's staff member assigned to the busiest province, whose
   queries do.
 
-Appends the figures as one JSON line to bench/results.jsonl.
+Prints the benchmarks' table (bench.report) and appends the figures as one JSON
+line to bench/results.jsonl.
 """
 
 import argparse
 import datetime
-import os
-import statistics
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bench.api import (
-    _append_record,
-    _close_database,
-    _open_database,
-    _prepare_schema,
-    _record_header,
+from bench import report
+from bench.database import (
+    close_database,
+    connect,
+    django_settings,
+    open_database,
+    prepare_schema,
+    setup_django,
 )
-from bench.imports import RESULTS, ROOT, _connect, _settings, _setup_django
+from bench.pages import (
+    Page,
+    allow_test_client,
+    client_for,
+    environment_for_pages,
+    measure,
+    print_measured,
+    print_notes,
+    users,
+)
 from reference.bulk import Phases
 
 # The issue's budget for every dashboard page, with 1,000,000 items on a 2-core machine.
@@ -190,7 +197,7 @@ def load(items: int) -> tuple[float, float, list[str]]:
 def row_counts(database: str) -> dict[str, int]:
     from django.utils import timezone
 
-    connection = _connect(database)
+    connection = connect(database)
     try:
         with connection.cursor() as cursor:
             counts = {}
@@ -204,17 +211,22 @@ def row_counts(database: str) -> dict[str, int]:
 
 def _items(database: str, recipients: int) -> int:
     """Return the cards and books the load gives ``recipients`` people."""
-    _setup_django(database)
+    setup_django(database)
     from distributions.demo.bulk import items_without_renewals
 
     return items_without_renewals(recipients)
+
+
+def holds_load(database: str, items: int) -> bool:
+    """Return whether ``database`` holds what ``load(items)`` writes (a kept database)."""
+    return _sizes(database) == (items, _items(database, items))
 
 
 def _sizes(database: str) -> tuple[int, int] | None:
     """Return the numbers of recipients and items in ``database``; None without the tables."""
     from psycopg2 import errors
 
-    connection = _connect(database)
+    connection = connect(database)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -256,38 +268,6 @@ PAGES = [
     ("timeline", "dashboards:timeline", None, ""),
     ("attention", "dashboards:attention", None, ""),
 ]
-
-
-@dataclass
-class Page:
-    user: str
-    name: str
-    path: str
-    times_ms: list[float] = field(default_factory=list)
-    queries: int = 0
-    status: int = 0
-    content_type: str = ""
-    error: str = ""
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def max_ms(self) -> float:
-        return max(self.times_ms)
-
-    def failures(self) -> list[str]:
-        missed = []
-        if self.status != 200:
-            missed.append(f"status {self.status}")
-        elif self.name.endswith("export") and not self.content_type.startswith(XLSX):
-            missed.append("not XLSX")
-        if self.median_ms > PAGE_BUDGET_MS:
-            missed.append("time")
-        if self.queries > QUERY_BUDGET:
-            missed.append("queries")
-        return missed
 
 
 def _months_before(day: datetime.date, months: int) -> datetime.date:
@@ -332,26 +312,6 @@ def targets() -> Targets:
     )
 
 
-def users(province: int):
-    """Return the bench's superuser and its provincial staff member of ``province``."""
-    from django.contrib.auth.models import Group
-
-    from accounts.models import UnitAssignment, User
-    from accounts.roles import Role
-
-    admin, _created = User.objects.get_or_create(
-        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
-    )
-    staff, _created = User.objects.get_or_create(
-        username="bench-province", defaults={"is_staff": True}
-    )
-    staff.groups.set([Group.objects.get(name=Role.PROVINCIAL_STAFF.value)])
-    # A kept database may have had another busiest province with other --items.
-    UnitAssignment.objects.filter(user=staff).exclude(unit_id=province).delete()
-    UnitAssignment.objects.get_or_create(user=staff, unit_id=province)
-    return admin, staff
-
-
 def page_paths(found: Targets, commune: int) -> list[tuple[str, str]]:
     """Return (name, path) of each page, about ``commune`` for the commune's page."""
     from django.urls import NoReverseMatch, reverse
@@ -370,51 +330,19 @@ def page_paths(found: Targets, commune: int) -> list[tuple[str, str]]:
     return paths
 
 
-def measure(client, user: str, name: str, path: str, repeat: int) -> Page:
-    """GET ``path`` once to warm up, then ``repeat`` times; return the figures."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    page = Page(user, name, path)
-    client.get(path)
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
-            response = client.get(path)
-            if response.streaming:
-                # A streamed export is made while it is read: its time is the server's too.
-                b"".join(response.streaming_content)
-            page.times_ms.append((time.perf_counter() - start) * 1000)
-        page.queries = max(page.queries, len(captured))
-        if response.status_code != 200:
-            break  # it would fail each time: once is enough for the table (and the log)
-    page.status = response.status_code
-    page.content_type = response.get("Content-Type", "")
-    if response.exc_info:
-        page.error = f"{response.exc_info[0].__name__}: {response.exc_info[1]}"
-    return page
-
-
 def measure_pages(found: Targets, repeat: int) -> list[Page]:
-    from django.test import Client
-
-    admin, staff = users(found.province)
+    """Measure every page as the superuser, then as the busiest province's staff member."""
     pages = []
-    for label, user, commune in (
-        ("superuser", admin, found.commune),
-        ("provincial staff", staff, found.province_commune),
-    ):
-        # A server error is a figure of the table, not the end of the run.
-        client = Client(HTTP_HOST="127.0.0.1", raise_request_exception=False)
-        client.force_login(user)
+    communes = (found.commune, found.province_commune)
+    for (label, user), commune in zip(users(found.province), communes, strict=True):
+        client = client_for(user)
         for name, path in page_paths(found, commune):
-            page = measure(client, label, name, path, repeat)
+            page = Page(label, name, path, PAGE_BUDGET_MS, QUERY_BUDGET)
+            measure(client, page, repeat)
+            if name.endswith("export") and not page.content_type.startswith(XLSX):
+                page.wrong_content = "not XLSX"
             pages.append(page)
-            print(
-                f"  {label}, {name}: {page.median_ms:.0f} ms, {page.queries} queries, "
-                f"{page.status}",
-                flush=True,
-            )
+            print_measured(page)
     return pages
 
 
@@ -428,30 +356,9 @@ def _print_counts(counts: dict[str, int]) -> None:
         print(f"  {name:<32} {rows:>10,}")
 
 
-def _print_table(pages: list[Page]) -> None:
-    header = (
-        f"{'user':<17} {'page':<19} {'median ms':>9} {'max ms':>7} {'queries':>7} "
-        f"{'status':>6}  result"
-    )
-    print(f"\n{header}\n{'-' * len(header)}")
-    for page in pages:
-        missed = page.failures()
-        print(
-            f"{page.user:<17} {page.name:<19} {page.median_ms:>9.1f} {page.max_ms:>7.1f} "
-            f"{page.queries:>7} {page.status:>6}  "
-            f"{'FAIL (' + ', '.join(missed) + ')' if missed else 'pass'}"
-        )
-    print(f"Budget: median ≤ {PAGE_BUDGET_MS:g} ms and ≤ {QUERY_BUDGET} queries, status 200.")
-    for page in pages:
-        if page.error:
-            print(f"  {page.user}, {page.name}: {page.error}")
-    for page in pages[: len(PAGES)]:
-        print(f"  {page.name}: GET {page.path}")
-
-
-def _record(args, database: str, load_s, counts, found: Targets, pages, passed) -> None:
+def _record(args, database: str, load_s, counts, found: Targets, pages, figures) -> None:
     record = {
-        **_record_header("dashboards", database),
+        **report.record_header("dashboards", database),
         "items": args.items,
         "repeat": args.repeat,
         # None when a kept database was reused.
@@ -465,25 +372,12 @@ def _record(args, database: str, load_s, counts, found: Targets, pages, passed) 
             "sponsor": found.sponsor,
             "period": [day.isoformat() for day in found.period],
         },
-        "pages": [
-            {
-                "user": page.user,
-                "page": page.name,
-                "path": page.path,
-                "median_ms": round(page.median_ms, 1),
-                "max_ms": round(page.max_ms, 1),
-                "times_ms": [round(ms, 1) for ms in page.times_ms],
-                "queries": page.queries,
-                "status": page.status,
-                "failures": page.failures(),
-            }
-            for page in pages
-        ],
+        "pages": [page.as_record() for page in pages],
         "budget_ms": PAGE_BUDGET_MS,
         "query_budget": QUERY_BUDGET,
-        "passed": passed,
+        "passed": report.passed(figures),
     }
-    _append_record(record)
+    report.append_record(record, figures)
 
 
 # ---------------------------------------------------------------------------
@@ -517,24 +411,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--items must be at least 100")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    # Before the settings are read: force_login verifies no authenticator code, and
-    # with OTP_REQUIRED the pages would send the user to enrol one.
-    os.environ.setdefault("OTP_REQUIRED", "false")
+    # Before the settings are read.
+    environment_for_pages()
 
-    database, reuse = _open_database(
-        f"{_settings().DATABASES['default']['NAME']}_dash_bench",
+    database, reuse = open_database(
+        f"{django_settings().DATABASES['default']['NAME']}_dash_bench",
         keep=args.keep,
-        reusable=lambda name: _sizes(name) == (args.items, _items(name, args.items)),
+        reusable=lambda name: holds_load(name, args.items),
     )
     try:
         return _run(args, database.name, reuse)
     finally:
-        _close_database(database, keep=args.keep)
+        close_database(database, keep=args.keep)
 
 
 def _run(args, database: str, reuse: bool) -> int:
-    _setup_django(database)
-    _prepare_schema(reuse)
+    setup_django(database)
+    prepare_schema(reference_data=not reuse)
 
     load_s = None
     if not reuse:
@@ -552,10 +445,7 @@ def _run(args, database: str, reuse: bool) -> int:
     if args.load_only:
         return 0
 
-    settings = _settings()
-    # The test client asks as 127.0.0.1 over plain HTTP, like the API benchmark's server.
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
-    settings.SECURE_SSL_REDIRECT = False
+    allow_test_client()
     found = targets()
     print(
         f"\nPlan {found.plan}; busiest province {found.province}, commune {found.commune} "
@@ -564,15 +454,14 @@ def _run(args, database: str, reuse: bool) -> int:
         flush=True,
     )
     pages = measure_pages(found, args.repeat)
-    _print_table(pages)
+    figures = [page.figure("dashboards") for page in pages]
+    report.print_table(figures)
+    print_notes(pages, len(PAGES))
     if args.items != 1_000_000:
         print("\nThe budget is for 1,000,000 items.")
 
-    passed = not any(page.failures() for page in pages)
-    _record(args, database, load_s, counts, found, pages, passed)
-    print(f"\n{'All budgets met.' if passed else 'Some budgets missed.'}")
-    print(f"Figures appended to {RESULTS.relative_to(ROOT)}.")
-    return 0 if passed else 1
+    _record(args, database, load_s, counts, found, pages, figures)
+    return report.conclude(figures)
 
 
 if __name__ == "__main__":

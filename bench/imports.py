@@ -10,9 +10,9 @@ Why it is built this way:
 
 - A database of its own, ``<name>_bench`` on the server of DATABASES["default"]
   (the embedded one without DATABASE_URL), created afresh, migrated and loaded
-  with the reference data, then dropped: the figures never depend on, or touch,
-  the data of a working database.  A run holds a connection to it throughout and
-  refuses to drop one that another run is using.
+  with the reference data, then dropped (bench.database): the figures never
+  depend on, or touch, the data of a working database.  ``--keep-db`` keeps it,
+  and a later run reuses it, emptied of recipients.
 - Each phase runs in a new process (spawned, not forked), so that the peak
   memory it reports is its own and not an earlier phase's.  Django's start-up
   is left out of the times, as in the reference figures we compare with, but not out of
@@ -22,21 +22,18 @@ Why it is built this way:
   thread of the preview uses for COPY.  Only counts are kept, so the plain
   path's hundreds of thousands of statements cost no memory.
 
-Appends the figures as one JSON line to bench/results.jsonl.
+Prints the benchmarks' table (bench.report) and appends the figures as one JSON
+line to bench/results.jsonl.
 """
 
 import argparse
 import cProfile
-import datetime
-import json
 import math
 import multiprocessing
 import os
-import platform
 import pstats
 import re
 import resource
-import subprocess
 import sys
 import threading
 import time
@@ -46,9 +43,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results.jsonl"
-WORK_DIR = ROOT / "var" / "bench"
+from bench import ROOT, WORK_DIR, report
+from bench.database import (
+    close_database,
+    django_settings,
+    open_database,
+    prepare_schema,
+    setup_django,
+)
+from bench.report import Figure
 
 # The issue's budgets for 100,000 rows on a 2-core machine.
 PREVIEW_BUDGET_S = 15.0
@@ -61,114 +64,7 @@ QUERIES_PER_BATCH = 10
 
 
 # ---------------------------------------------------------------------------
-# Django and the bench database
-
-
-def _settings():
-    """Return Django's settings, read from the environment but not yet set up."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vss_program.settings")
-    from django.conf import settings
-
-    return settings
-
-
-def _setup_django(database: str) -> None:
-    """Point Django at the bench database, then set it up (the parent and every phase).
-
-    DEBUG is turned off as in production: it would keep the last 9,000 queries.
-    """
-    import django
-
-    settings = _settings()
-    settings.DATABASES["default"]["NAME"] = database
-    settings.DEBUG = False
-    django.setup()
-
-
-def _connect(dbname: str):
-    """Return an autocommit psycopg2 connection to ``dbname`` on the settings' server."""
-    import psycopg2
-
-    settings = _settings()
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] == "vss_program.embedded_postgres":
-        from vss_program.embedded_postgres.server import ensure_server
-
-        socket_dir = ensure_server(
-            Path(settings.EMBEDDED_POSTGRES_DIR), settings.EMBEDDED_POSTGRES_DATABASE
-        )
-        params = {"host": str(socket_dir), "user": "postgres"}
-    else:
-        params = {
-            key: database[name]
-            for key, name in (("host", "HOST"), ("port", "PORT"), ("user", "USER"))
-            if database.get(name)
-        }
-        if database.get("PASSWORD"):
-            params["password"] = database["PASSWORD"]
-    connection = psycopg2.connect(dbname=dbname, **params)
-    connection.autocommit = True
-    return connection
-
-
-class BenchDatabase:
-    """The bench database, held by an idle connection for as long as the run lasts.
-
-    Two runs against one server would otherwise drop each other's database:
-    a run refuses to drop (or reuse) one that has connections.
-    """
-
-    def __init__(self, name: str):
-        self.name = name
-        self._claim = None
-
-    def _admin(self, statement: str | None = None):
-        """Run ``statement`` (formatted with the quoted name) in ``postgres``; return
-        the number of connections to the bench database first seen."""
-        from psycopg2 import sql
-
-        connection = _connect("postgres")
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self.name]
-                )
-                (in_use,) = cursor.fetchone()
-                if statement and not in_use:
-                    cursor.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
-                return in_use
-        finally:
-            connection.close()
-
-    def exists(self) -> bool:
-        connection = _connect("postgres")
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name])
-                return cursor.fetchone() is not None
-        finally:
-            connection.close()
-
-    def claim(self, *, create: bool) -> None:
-        """Create the database afresh (or reuse it), then hold a connection to it."""
-        if self._admin("DROP DATABASE IF EXISTS {}" if create else None):
-            raise SystemExit(
-                f"The database {self.name} is in use, perhaps by another run of this "
-                "benchmark: wait for it to end."
-            )
-        if create:
-            self._admin("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0")
-        self._claim = _connect(self.name)
-
-    def release(self) -> None:
-        if self._claim is not None:
-            self._claim.close()
-            self._claim = None
-
-    def drop(self) -> bool:
-        """Let go of the database and drop it; return False when others still use it."""
-        self.release()
-        return not self._admin("DROP DATABASE IF EXISTS {}")
+# The bench database
 
 
 def _empty_recipients() -> None:
@@ -424,16 +320,42 @@ class Phase:
             missed.append("time")
         if self.peak_rss_mb > RSS_BUDGET_MB:
             missed.append("memory")
-        if self.queries > QUERY_BUDGET_BASE + QUERIES_PER_BATCH * self.batches(batch_size):
+        if self.queries > self.query_limit(batch_size):
             missed.append("queries")
         return missed
+
+    def query_limit(self, batch_size: int) -> int:
+        return QUERY_BUDGET_BASE + QUERIES_PER_BATCH * self.batches(batch_size)
+
+    def figure(self, batch_size: int) -> Figure:
+        """Return the phase's row of the table: ours against the budgets, the plain path shown."""
+        detail = f"{self.peak_rss_mb:.0f} MB, {report.queries(self.queries)}"
+        if self.budget_s is None:
+            if self.full_seconds is not None:
+                detail += f", extrapolated from {self.rows:,} rows"
+            what = self.name.removeprefix("plain: ")
+            return Figure("imports", "plain", what, self.full_seconds or self.seconds, "s", detail)
+        budget = (
+            f"≤{self.budget_s:g} s, ≤{RSS_BUDGET_MB:g} MB, "
+            f"≤{self.query_limit(batch_size):,} queries"
+        )
+        return Figure(
+            "imports",
+            "ours",
+            self.name,
+            self.seconds,
+            "s",
+            detail,
+            budget,
+            self.failures(batch_size),
+        )
 
 
 def _in_child(database: str, function: Callable, *args) -> dict:
     """Run ``function(*args)`` in a new process set up for ``database``; return its dict."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=1, mp_context=context, initializer=_setup_django, initargs=(database,)
+        max_workers=1, mp_context=context, initializer=setup_django, initargs=(database,)
     ) as pool:
         return pool.submit(function, *args).result()
 
@@ -576,34 +498,25 @@ def _plain_phases(runner: _Runner, path: Path, rows: int, plain_rows: int) -> tu
     return preview, confirm
 
 
-def _fmt(value, spec: str) -> str:
-    return "–" if value is None else format(value, spec)
-
-
-def _print_table(phases: list[Phase], batch_size: int) -> None:
-    header = (
-        f"{'phase':<25} {'seconds':>7} {'rows/s':>7} {'peak RSS MB':>11} {'queries':>8} "
-        f"{'q/batch':>7}  {'budget':<40} result"
-    )
-    print(f"\n{header}\n{'-' * len(header)}")
-    for phase in phases:
-        verdict = ""
-        if phase.full_seconds is not None:
-            budget = f"none; whole file ≈ {phase.full_seconds:,.0f} s"
-        elif phase.budget_s is None:
-            budget = "none"
-        else:
-            budget = (
-                f"≤{phase.budget_s:g} s, ≤{RSS_BUDGET_MB:g} MB, "
-                f"≤{QUERY_BUDGET_BASE}+{QUERIES_PER_BATCH}/batch queries"
-            )
-            missed = phase.failures(batch_size)
-            verdict = f"FAIL ({', '.join(missed)})" if missed else "pass"
-        print(
-            f"{phase.name:<25} {phase.seconds:>7.1f} {phase.rows_per_s:>7,.0f} "
-            f"{phase.peak_rss_mb:>11.0f} {phase.queries:>8,} "
-            f"{phase.queries / phase.batches(batch_size):>7,.1f}  {budget:<40} {verdict}"
+def _figures(phases: list[Phase], batch_size: int, differences, ratios) -> list[Figure]:
+    """Return the rows of the table: the phases, the outcome counts, the plain/ours ratio."""
+    figures = [phase.figure(batch_size) for phase in phases]
+    figures.append(
+        Figure(
+            "imports",
+            "ours",
+            "outcomes against the file",
+            len(differences),
+            "differences",
+            "",
+            "none",
+            ["counts differ"] if differences else [],
         )
+    )
+    if ratios:
+        detail = f"preview {ratios['preview']:.1f}×, commit {ratios['commit']:.1f}×"
+        figures.append(Figure("imports", "plain / ours", "time", ratios["total"], "×", detail))
+    return figures
 
 
 def _ratios(preview: Phase, commit: Phase, plain_preview: Phase, plain_confirm: Phase) -> dict:
@@ -627,28 +540,10 @@ def _print_profile(path: Path) -> None:
     stats.sort_stats("tottime").print_stats(15)
 
 
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
-def _record(args, plain_rows: int, summary, generation_s: float, phases, ratios, passed) -> None:
+def _record(args, database: str, plain_rows: int, summary, generation_s, phases, ratios, figures):
     """Append the run's figures to bench/results.jsonl, one JSON object per line."""
     record = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "benchmark": "imports",
-        "commit": _git("rev-parse", "HEAD"),
-        # Uncommitted changes: the figures are of a working tree, not of that commit.
-        "dirty": bool(_git("status", "--porcelain")),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-        },
+        **report.record_header("imports", database),
         "rows": args.rows,
         "plain_rows": None if args.no_plain else plain_rows,
         "seed": args.seed,
@@ -668,10 +563,9 @@ def _record(args, plain_rows: int, summary, generation_s: float, phases, ratios,
             for phase in phases
         },
         "ratios": {key: round(value, 2) for key, value in ratios.items()},
-        "passed": passed,
+        "passed": report.passed(figures),
     }
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write(json.dumps(record, ensure_ascii=False) + "\n")
+    report.append_record(record, figures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -703,38 +597,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plain_rows = min(args.plain_rows or args.rows, args.rows)
 
-    database = BenchDatabase(f"{_settings().DATABASES['default']['NAME']}_bench")
-    reuse = args.keep_db and database.exists()
-    database.claim(create=not reuse)
-    print(f"Database {database.name}: {'reused' if reuse else 'created'}", flush=True)
+    # A kept database is reused whatever it holds: the run empties its recipients.
+    database, reuse = open_database(
+        f"{django_settings().DATABASES['default']['NAME']}_bench",
+        keep=args.keep_db,
+        reusable=lambda _name: True,
+    )
     try:
         return _run(args, database.name, plain_rows, reuse)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep_db:
-            database.release()
-        elif database.drop():
-            print(f"Database {database.name} dropped.")
-        else:
-            print(f"Database {database.name} left in place: something else is connected.")
+        close_database(database, keep=args.keep_db)
 
 
 def _run(args, database: str, plain_rows: int, reuse: bool) -> int:
-    from django.core.management import call_command
     from django.db import connections
 
-    _setup_django(database)
+    setup_django(database)
     from bench.import_file import write_import_file
     from beneficiaries.imports.services import BATCH_SIZE
 
-    start = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("load_reference_data", verbosity=0)
+    prepare_schema(reference_data=True)
     if reuse:
         _empty_recipients()
-    print(f"Schema and reference data: {time.perf_counter() - start:.1f} s", flush=True)
 
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     path = WORK_DIR / f"recipients-{args.rows}-{args.seed}.xlsx"
@@ -758,11 +642,13 @@ def _run(args, database: str, plain_rows: int, reuse: bool) -> int:
         plain = _plain_phases(runner, path, args.rows, plain_rows)
         ratios = _ratios(preview, commit, *plain)
 
-    _print_table(runner.phases, BATCH_SIZE)
-    print(f"q/batch: queries per {BATCH_SIZE:,} rows. Queries by kind:")
+    figures = _figures(runner.phases, BATCH_SIZE, differences, ratios)
+    report.print_table(figures)
+    print(f"\nQueries by kind (and per batch of {BATCH_SIZE:,} rows):")
     for phase in runner.phases:
         kinds = ", ".join(f"{n} {kind}" for kind, n in phase.details["query_kinds"].items())
-        print(f"  {phase.name}: {kinds}")
+        per_batch = phase.queries / phase.batches(BATCH_SIZE)
+        print(f"  {phase.name} ({per_batch:,.1f} per batch): {kinds}")
     if ratios:
         print(
             f"\nPlain / ours: preview {ratios['preview']:.1f}×, commit {ratios['commit']:.1f}×, "
@@ -777,11 +663,8 @@ def _run(args, database: str, plain_rows: int, reuse: bool) -> int:
         for name in ("preview", "commit"):
             _print_profile(WORK_DIR / f"{name}.prof")
 
-    passed = not differences and not any(p.failures(BATCH_SIZE) for p in runner.phases)
-    _record(args, plain_rows, summary, generation_s, runner.phases, ratios, passed)
-    print(f"\n{'All budgets met.' if passed else 'Some budgets or counts missed.'}")
-    print(f"Figures appended to {RESULTS.relative_to(ROOT)}.")
-    return 0 if passed else 1
+    _record(args, database, plain_rows, summary, generation_s, runner.phases, ratios, figures)
+    return report.conclude(figures)
 
 
 if __name__ == "__main__":
