@@ -6,6 +6,8 @@ can act on, ``title`` and ``detail`` are for people, ``errors`` lists what is
 wrong with each field (bad input only).  The services' ValidationError is bad
 input (400), their QuotaExhausted a conflict (409), OutOfScope a refusal (403);
 a constraint that PostgreSQL enforces against a concurrent write, a conflict too.
+While the database cannot be reached, every request is 503 ``database_unavailable``
+(vss_program/outage.py).
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -79,6 +81,14 @@ class InvalidValue(exceptions.APIException):
     default_code = "invalid_value"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database cannot be reached: answered by vss_program.outage, never raised by a view."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service cannot reach its database. Retry in a moment.")
+    default_code = "database_unavailable"
+
+
 # The type and title of each error, by the class DRF raised.
 _KINDS = [
     (exceptions.ValidationError, "invalid", _("The request is not valid.")),
@@ -99,6 +109,7 @@ _KINDS = [
     (PreconditionFailed, "precondition_failed", _("The record has changed.")),
     (PreconditionRequired, "precondition_required", _("If-Match is required.")),
     (InvalidValue, "invalid_value", _("Value out of range.")),
+    (DatabaseUnavailable, "database_unavailable", _("Service briefly unavailable.")),
 ]
 PROBLEM_TYPES = [kind for _exception, kind, _title in _KINDS] + ["error"]
 

@@ -54,8 +54,9 @@ _DESCRIPTIONS = {
     "422": "Idempotency-Key already used for another request",
     "428": "If-Match missing",
     "429": "Too many requests (see Retry-After)",
+    "503": "The database cannot be reached for a moment (see Retry-After)",
 }
-_ALL = ["400", "401", "403", "404", "405", "406", "429"]
+_ALL = ["400", "401", "403", "404", "405", "406", "429", "503"]
 _BY_METHOD = {
     "get": [],
     "post": ["409", "415", "422"],

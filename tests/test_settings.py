@@ -63,6 +63,7 @@ def test_a_secret_can_come_from_a_file(monkeypatch, tmp_path):
         ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS is not set"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of json, text"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL='LOUD' is not one of DEBUG, INFO, WARNING"),
+        ("DATABASE_CONNECT_TIMEOUT", "0", "DATABASE_CONNECT_TIMEOUT=0 is below the minimum of 1"),
     ],
 )
 def test_the_site_refuses_to_start_with_a_malformed_variable(variable, value, message):
@@ -86,3 +87,23 @@ def test_development_mode_makes_and_keeps_its_own_secret_key(tmp_path):
     assert len(first.stdout.strip()) >= 50
     assert first.stdout == second.stdout
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_connections_to_the_database_and_its_replica_give_up_after_the_connect_timeout():
+    printed = (
+        "from django.conf import settings; "
+        "print([settings.DATABASES[name]['OPTIONS']['connect_timeout'] "
+        "for name in ('default', 'replica')])"
+    )
+    replica = "postgres://vss@replica.example.gov.vn:5432/vss_program"
+    env = PRODUCTION | {"DATABASE_REPLICA_URL": replica}
+
+    def timeouts(**variables: str) -> str:
+        result = run_manage("shell", "--no-imports", "-c", printed, env=env | variables)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert timeouts() == "[5, 5]"
+    assert timeouts(DATABASE_CONNECT_TIMEOUT="2") == "[2, 2]"
+    # A connect_timeout written in the URL wins.
+    assert timeouts(DATABASE_REPLICA_URL=replica + "?connect_timeout=9") == "[5, 9]"

@@ -2,9 +2,11 @@
 
 Both are public (no sign-in), answered over plain HTTP even where HTTPS is
 enforced (SECURE_REDIRECT_EXEMPT), never cached, and logged only when they
-fail (README, "Running in production").  Their bodies are read by machines and
-operators, so they are in English whatever the request's language, and they
-never carry an error's text: that goes to the server's log.
+fail (README, "Running in production").  ProbeMiddleware answers them before
+the session is read, so that a probe sent with a login's cookie does not depend
+on the database either.  Their bodies are read by machines and operators, so
+they are in English whatever the request's language, and they never carry an
+error's text: that goes to the server's log.
 """
 
 import logging
@@ -12,7 +14,7 @@ import logging
 from django.contrib.auth.decorators import login_not_required
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -78,3 +80,28 @@ def _answer(checks: dict[str, str]) -> JsonResponse:
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class ProbeMiddleware:
+    """Answer the probes before the session middleware, and the user, are reached.
+
+    Placed after the security middleware (the HTTPS redirect's exemption) and before
+    the session middleware.  Further in, a probe that carries a login's cookie (a
+    browser, a proxy that forwards cookies) would read the user from the database,
+    then save the session there: while the database is down /healthz would fail
+    and /readyz answer 500 instead of its 503.  The Host is still checked against
+    ALLOWED_HOSTS (400 otherwise), as CommonMiddleware does for every other address.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = PROBES.get(request.path_info)
+        if probe is None:
+            return self.get_response(request)
+        request.get_host()  # DisallowedHost: answered 400 by Django
+        return probe(request)

@@ -4,6 +4,8 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError, connections, router
 
+from vss_program.outage import connection_failure
+
 
 class SessionStore(db.SessionStore):
     """Django's database session store, updating a session without a transaction around it.
@@ -15,7 +17,24 @@ class SessionStore(db.SessionStore):
     UPDATE of an existing session outside any transaction needs none, and saves
     two round trips on every page.  A new session, or a save inside a
     transaction, goes Django's way.
+
+    While the database cannot be reached, a session is tried once per request:
+    the session middleware reads it again on the way out (its expiry), even for
+    the 503 that the first failure gave (vss_program/outage.py), which would wait
+    for a second connect timeout.
     """
+
+    _unreachable: BaseException | None = None
+
+    def load(self):
+        if self._unreachable is not None:
+            raise self._unreachable
+        try:
+            return super().load()
+        except DatabaseError as error:
+            if connection_failure(error) is not None:
+                self._unreachable = error
+            raise
 
     def save(self, must_create=False):
         if must_create or self.session_key is None:
@@ -27,4 +46,6 @@ class SessionStore(db.SessionStore):
         try:
             session.save(force_update=True, using=using)
         except DatabaseError as error:
+            if connection_failure(error) is not None:
+                raise  # the database is down: 503 (outage.py), not a lost session's 400
             raise UpdateError from error

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "vss_program.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /healthz and /readyz, answered before the session and the user are read (health.py).
+    "vss_program.health.ProbeMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -134,6 +136,10 @@ TEMPLATES = [
 # started on first use, with its data under var/.
 EMBEDDED_POSTGRES_DIR = Path(env_str("EMBEDDED_POSTGRES_DIR", str(VAR_DIR / "postgres")))
 EMBEDDED_POSTGRES_DATABASE = "vss_program"
+# Seconds a new connection may take (libpq's connect_timeout): a server that cannot be
+# reached fails the request with a 503 (vss_program/outage.py) instead of holding a worker
+# until gunicorn kills it.  A connect_timeout in the URL wins.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 
 
 def _postgres_database(variable: str) -> dict:
@@ -150,6 +156,7 @@ def _postgres_database(variable: str) -> dict:
         raise ImproperlyConfigured(
             f"{variable} must point at PostgreSQL (postgres://user:password@host:port/name)."
         )
+    database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     return database
 
 

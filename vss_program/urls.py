@@ -35,12 +35,15 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Answered by health.ProbeMiddleware before the session is read; listed for reverse().
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
 
 # A 404 under /api/ in the API's JSON error shape (not Django's HTML page).
 handler404 = "api.views.not_found"
+# 503 with Retry-After while the database cannot be reached (the API's shape under /api/).
+handler500 = "vss_program.outage.server_error"
 
 # Uploaded scans in development; in production the web server or shared storage serves them.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

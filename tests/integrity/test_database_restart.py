@@ -4,31 +4,30 @@ A PostgreSQL server of this test's own (never the one the suite shares) is
 migrated and given the reference data, a superuser with an authenticator app and
 an API key; gunicorn serves it as in production (``gunicorn.conf.py``, two
 workers, DEBUG off).  While the server is stopped (``pg_ctl stop -m fast``),
-``/readyz`` answers 503 at once and pages and the API an error within seconds,
-and no worker dies; once it is started again on the same port and data, every
-request answers 200 within seconds, from the same workers, on the same login.
+``/readyz`` answers 503 at once, ``/healthz`` 200 (with the login's cookie too),
+pages and the API 503 with Retry-After within seconds, in the request's language
+(the API in its error shape), each logged on one line with its request id, and no
+worker dies; once it is started again on the same port and data, every request
+answers 200 within seconds, from the same workers, on the same login.
 """
 
 import json
 import secrets
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import psutil
 import pytest
 import requests
 from django_otp.oath import TOTP
 
-from tests.helpers import PROJECT_DIR, manage_args, manage_env
+from tests.helpers import PROJECT_DIR, manage_args
 
+from .gunicorn_server import Gunicorn, gunicorn, production_env
 from .private_postgres import PrivateServer, private_server
 
 DATABASE = "vss_fault_restart"
@@ -43,7 +42,13 @@ NOT_READY_WITHIN_S = 2
 FAILS_WITHIN_S = 3
 RECOVERS_WITHIN_S = 10
 SETUP_TIMEOUT_S = 120
-START_TIMEOUT_S = 60
+# What the API and the pages say while the database is down, by language.
+DOWN_TITLE = {"en": "Service briefly unavailable.", "vi": "Dịch vụ tạm thời gián đoạn."}
+DOWN_DETAIL = {
+    "en": "The service cannot reach its database. Retry in a moment.",
+    "vi": "Hệ thống tạm thời không kết nối được với cơ sở dữ liệu. Vui lòng thử lại sau giây lát.",
+}
+DOWN_PAGE = {"en": "Service briefly unavailable", "vi": "Dịch vụ tạm thời gián đoạn"}
 
 SETUP = f"""
 from accounts.models import User
@@ -61,29 +66,6 @@ client = api_client_create(
 print(api_key_issue(client=client, actor=None)[1])
 """
 
-# gunicorn's production settings, plus files that say which worker processes loaded
-# the site and which served what.
-GUNICORN_CONFIG = """
-import os
-import runpy
-
-globals().update(
-    (name, value)
-    for name, value in runpy.run_path({production!r}).items()
-    if not name.startswith("_")
-)
-WITNESS = {witness!r}
-
-
-def post_worker_init(worker):
-    open(os.path.join(WITNESS, "ready-%d" % worker.pid), "w").close()
-
-
-def post_request(worker, req, environ, resp):
-    with open(os.path.join(WITNESS, "served-%d" % worker.pid), "a") as served:
-        served.write("%s %s\\n" % (req.path, resp.status_code))
-"""
-
 
 @dataclass
 class Answer:
@@ -91,41 +73,50 @@ class Answer:
     status: int
     seconds: float
     body: bytes
+    headers: dict[str, str]
+    language: str
+    signed_in: bool
 
 
 class Site:
-    """gunicorn on a socket of ours, and the requests a browser and a partner system send."""
+    """gunicorn serving the site, and the requests a browser and a partner system send."""
 
-    def __init__(self, base: str, process: subprocess.Popen, log: Path, witness: Path):
-        self.base = base
-        self.process = process
-        self.log = log
-        self.witness = witness
+    def __init__(self, server: Gunicorn):
+        self.server = server
         self.cookies: dict[str, str] = {}
         self.api_key = ""
 
     def workers(self) -> set[int]:
-        return {int(path.name.split("-")[1]) for path in self.witness.glob("ready-*")}
+        return self.server.workers()
 
     def served(self) -> dict[int, list[str]]:
-        return {
-            int(path.name.split("-")[1]): path.read_text().splitlines()
-            for path in self.witness.glob("served-*")
-        }
+        return self.server.served()
 
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
-        return "\n".join(text[-lines:])
+    def log_tail(self) -> str:
+        return self.server.log_tail()
 
-    def request(self, path: str, method: str = "GET", signed_in=True, **kwargs) -> Answer:
-        headers = {"Accept-Language": "en", **kwargs.pop("headers", {})}
-        if self.cookies and signed_in:
+    def log_records(self) -> list[dict]:
+        """Return the server's log, one JSON object per line (a line that is not: its text)."""
+        records = []
+        for line in self.server.log.read_text(errors="replace").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                records.append({"message": line})
+        return records
+
+    def request(
+        self, path: str, method: str = "GET", signed_in=True, language="en", **kwargs
+    ) -> Answer:
+        headers = {"Accept-Language": language, **kwargs.pop("headers", {})}
+        signed_in = signed_in and bool(self.cookies)
+        if signed_in:
             # Set as Secure (DEBUG off), which a client keeps to HTTPS: sent by hand here.
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.monotonic()
         response = requests.request(
             method,
-            self.base + path,
+            self.server.base + path,
             headers=headers,
             timeout=CLIENT_TIMEOUT_S,
             allow_redirects=False,
@@ -135,13 +126,22 @@ class Site:
         for header in response.raw.headers.getlist("Set-Cookie"):
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
-        return Answer(path, response.status_code, seconds, response.content)
+        return Answer(
+            path,
+            response.status_code,
+            seconds,
+            response.content,
+            dict(response.headers),
+            language,
+            signed_in,
+        )
 
     def sign_in(self) -> None:
         """Sign in on the admin's page with the password and the authenticator's code."""
         page = self.request("/admin/login/")
         assert page.status == 200, (page.status, self.log_tail())
         token = self.cookies["csrftoken"]
+        base = self.server.base
         answer = self.request(
             "/admin/login/?next=/admin/",
             method="POST",
@@ -151,94 +151,44 @@ class Site:
                 "password": PASSWORD,
                 "otp_token": f"{TOTP(bytes.fromhex(TOTP_KEY)).token():06d}",
             },
-            headers={"Origin": self.base, "Referer": self.base + "/admin/login/"},
+            headers={"Origin": base, "Referer": base + "/admin/login/"},
         )
         assert answer.status == 302 and "sessionid" in self.cookies, (
             answer.status,
             answer.body[-2000:],
         )
 
-    def page(self) -> Answer:
-        return self.request("/admin/beneficiaries/beneficiary/")
+    def page(self, language: str = "en") -> Answer:
+        return self.request("/admin/beneficiaries/beneficiary/", language=language)
 
-    def api(self) -> Answer:
+    def api(self, language: str = "en") -> Answer:
         return self.request(
             "/api/v1/plans/",
+            language=language,
             headers={"Authorization": f"Api-Key {self.api_key}", "Accept": "application/json"},
         )
 
-    # Probes send no cookie: with the login's, the user is read before the view answers.
-    def ready(self) -> Answer:
-        return self.request("/readyz", signed_in=False)
+    # The probes as an orchestrator sends them, without a cookie, and with the login's.
+    def ready(self, signed_in: bool = False) -> Answer:
+        return self.request("/readyz", signed_in=signed_in)
 
-    def alive(self) -> Answer:
-        return self.request("/healthz", signed_in=False)
+    def alive(self, signed_in: bool = False) -> Answer:
+        return self.request("/healthz", signed_in=signed_in)
 
     def every_kind(self) -> list[Answer]:
         """One request of each kind, two at a time, so that both workers take some."""
+        calls = [
+            self.ready,
+            self.alive,
+            lambda: self.ready(signed_in=True),
+            lambda: self.alive(signed_in=True),
+            self.page,
+            lambda: self.page("vi"),
+            self.api,
+            lambda: self.api("vi"),
+        ]
         with ThreadPoolExecutor(2) as pool:
-            calls = [self.ready, self.alive, self.page, self.api] * 2
             return list(pool.map(lambda call: call(), calls))
-
-
-@contextmanager
-def gunicorn(tmp_path: Path, env: dict[str, str]) -> Iterator[Site]:
-    """Serve the site with gunicorn on a socket bound here; stop it on the way out."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    host, port = listener.getsockname()
-    log, witness, config = (tmp_path / name for name in ("gunicorn.log", "workers", "conf.py"))
-    witness.mkdir()
-    production = str(PROJECT_DIR / "gunicorn.conf.py")
-    config.write_text(GUNICORN_CONFIG.format(production=production, witness=str(witness)))
-    command = [
-        sys.executable, "-m", "gunicorn", "vss_program.wsgi:application",
-        "--config", str(config), "--bind", f"fd://{listener.fileno()}",
-        "--workers", str(WORKERS),
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            pass_fds=[listener.fileno()],
-        )
-    site = Site(f"http://{host}:{port}", process, log, witness)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while len(site.workers()) < WORKERS or site.ready().status != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start:\n{site.log_tail()}")
-            time.sleep(0.2)
-        yield site
-    finally:
-        listener.close()
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def production_env(server: PrivateServer, static_root: Path) -> dict[str, str]:
-    env = manage_env(
-        {
-            "DATABASE_URL": server.url(DATABASE),
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "STATIC_ROOT": str(static_root),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    for name in ("CACHE_URL", "DATABASE_REPLICA_URL", "CONN_MAX_AGE", "OTP_REQUIRED", "PORT"):
-        env.pop(name, None)
-    return env
 
 
 def prepare(server: PrivateServer, env: dict[str, str]) -> str:
@@ -270,6 +220,28 @@ def running(process: psutil.Process) -> bool:
         return False
 
 
+def assert_unavailable(answer: Answer) -> None:
+    """Check the answer of a page or the API while the database is down."""
+    assert answer.status == 503, (answer.path, answer.status, answer.body[-2000:])
+    assert answer.seconds < FAILS_WITHIN_S, answer
+    assert int(answer.headers["Retry-After"]) > 0
+    assert "no-store" in answer.headers["Cache-Control"]
+    if answer.path.startswith("/api/"):
+        assert answer.headers["Content-Type"] == "application/json"
+        assert json.loads(answer.body) == {
+            "type": "database_unavailable",
+            "title": DOWN_TITLE[answer.language],
+            "status": 503,
+            "detail": DOWN_DETAIL[answer.language],
+        }
+    else:
+        assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+        page = answer.body.decode()
+        assert f'<html lang="{answer.language}">' in page
+        assert f"<h1>{DOWN_PAGE[answer.language]}</h1>" in page
+        assert USERNAME not in page  # no user menu: nothing is read from the database
+
+
 def answer_every_kind(site: Site) -> list[Answer]:
     """Send requests until each worker has served some; return them all."""
     before = {pid: len(lines) for pid, lines in site.served().items()}
@@ -284,11 +256,12 @@ def answer_every_kind(site: Site) -> list[Answer]:
 
 def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is_back(tmp_path):
     with private_server() as server:
-        env = production_env(server, tmp_path / "static")
+        env = production_env(server.url(DATABASE), STATIC_ROOT=str(tmp_path / "static"))
         api_key = prepare(server, env)
         postmaster = server.postmaster()
         assert postmaster is not None
-        with gunicorn(tmp_path, env) as site:
+        with gunicorn(tmp_path, env, workers=WORKERS) as running_server:
+            site = Site(running_server)
             site.api_key = api_key
             site.sign_in()
             workers = site.workers()
@@ -296,6 +269,7 @@ def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is
             for answer in answer_every_kind(site):
                 assert answer.status == 200, (answer.path, answer.status, site.log_tail())
 
+            logged_before = len(site.log_records())
             server.stop("fast")
             stopped = time.monotonic()
             first = site.ready()
@@ -304,7 +278,8 @@ def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is
             down = answer_every_kind(site)
             for answer in down:
                 if answer.path == "/healthz":
-                    assert answer.status == 200  # the process is fine: no restart wanted
+                    # The process is fine: no restart wanted, whatever cookie comes with it.
+                    assert answer.status == 200, (answer, site.log_tail())
                 elif answer.path == "/readyz":
                     assert answer.status == 503, (answer.status, answer.body)
                     assert json.loads(answer.body) == {
@@ -313,10 +288,23 @@ def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is
                     }
                     assert answer.seconds < NOT_READY_WITHIN_S, answer
                 else:
-                    assert answer.status in (500, 503), (answer.path, answer.status)
-                    assert answer.seconds < FAILS_WITHIN_S, answer
+                    assert_unavailable(answer)
+            assert {(a.path, a.signed_in) for a in down if a.path in ("/healthz", "/readyz")} == {
+                (path, signed_in) for path in ("/healthz", "/readyz") for signed_in in (False, True)
+            }
             assert site.workers() == workers  # no worker died or was replaced
             assert all(psutil.pid_exists(pid) for pid in workers)
+            # Each failure on one line, with the request's id, and no traceback.
+            outage_log = site.log_records()[logged_before:]
+            by_request = defaultdict(list)
+            for record in outage_log:
+                by_request[record.get("request_id")].append(record)
+            for answer in down:
+                if answer.path.startswith(("/api/", "/admin/")):
+                    (line,) = by_request[answer.headers["X-Request-ID"]]
+                    assert line["level"] == "ERROR" and line["status_code"] == 503, line
+                    assert "the database cannot be reached" in line["message"], line
+            assert not [r for r in outage_log if "exc_info" in r or "Traceback" in r["message"]]
 
             server.start()
             started = time.monotonic()
@@ -331,8 +319,8 @@ def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is
                 assert answer.status == 200, (answer.path, answer.status, site.log_tail())
             assert recovered < RECOVERS_WITHIN_S
             # Same workers, and the same login: the session lives in the database.
-            assert site.workers() == workers and site.process.poll() is None
-            assert b"restart-check" in site.page().body
+            assert site.workers() == workers and running_server.process.poll() is None
+            assert USERNAME.encode() in site.page().body
 
             # Restarted between two requests, the database leaves each worker a connection
             # that looks open; each request checks it first (CONN_HEALTH_CHECKS) and opens
@@ -341,13 +329,13 @@ def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is
             server.start()
             for answer in answer_every_kind(site):
                 assert answer.status == 200, (answer.path, answer.status, site.log_tail())
-            assert site.workers() == workers and site.process.poll() is None
+            assert site.workers() == workers and running_server.process.poll() is None
             postmaster = server.postmaster()
 
     # Nothing left behind: the server stopped, its data removed.
     assert not server.root.exists()
     assert not running(postmaster)
-    slowest_failure = max(a.seconds for a in down if a.path not in ("/healthz",))
+    slowest_failure = max(a.seconds for a in down if a.path != "/healthz")
     print(
         f"\ndatabase restart: first failures {first_failure:.2f} s after the stop, slowest "
         f"failing request {slowest_failure:.2f} s; /readyz 200 {ready_after:.2f} s after the "
