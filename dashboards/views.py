@@ -6,14 +6,16 @@ XLSX files.  The figures come from ``figures`` (sums in PostgreSQL).
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -48,6 +50,21 @@ KIND_TITLES = {
 }
 
 
+def counts() -> list[tuple[str, str, str]]:
+    """Return the counts a kind's figures break into, in the order the tables show them.
+
+    Each is (heading, attribute of ``figures.Figures``, the statuses the admin's list
+    of items filters for it).  A function, not a constant: the headings are
+    translated in the request's language.
+    """
+    return [
+        (_("issued"), "issued", COUNTED),
+        (_("delivered"), "delivered", Item.Status.DELIVERED),
+        (_("pending delivery"), "pending", PENDING),
+        (_("cancelled or returned"), "cancelled", WITHDRAWN),
+    ]
+
+
 class Counted:
     """A queryset whose length is known already, for a Paginator."""
 
@@ -63,14 +80,24 @@ class Counted:
 
 @dataclass
 class KindTotal:
+    """A row of a table by kind: one kind's figures (cards or books), and the plan's target."""
+
     kind: str
     label: str
     figures: figures.Figures
-    target: int | None
+    target: int | None = None
 
     @property
     def allocated_share(self) -> float | None:
         return figures.share(self.figures.allocated or 0, self.target)
+
+
+def kind_totals(row: Row, targets: dict[str, int | None] | None = None) -> list[KindTotal]:
+    """Return ``row``'s figures as a row per kind, cards first, with their ``targets``."""
+    targets = targets or {}
+    return [
+        KindTotal(kind, str(KIND_TITLES[kind]), row.kind(kind), targets.get(kind)) for kind in KINDS
+    ]
 
 
 class DashboardView(TemplateView):
@@ -149,15 +176,11 @@ class DashboardView(TemplateView):
     def _query(self) -> str:
         return self.filters.query()
 
-    def area_url(self, unit_id: int | None) -> str | None:
+    def unit_url(self, page: str, unit_id: int | None) -> str | None:
+        """Return a unit's page ("area" or "commune") with these filters."""
         if unit_id is None:  # a table's total
             return None
-        return f"{reverse('dashboards:area', args=[unit_id])}?{self._query}"
-
-    def commune_url(self, unit_id: int | None) -> str | None:
-        if unit_id is None:
-            return None
-        return f"{reverse('dashboards:commune', args=[unit_id])}?{self._query}"
+        return f"{reverse(f'dashboards:{page}', args=[unit_id])}?{self._query}"
 
     def items_link(self, kind: str | None, statuses: str, **where):
         """Return a column's link to the admin list of what a figure counts, if the user sees it."""
@@ -192,38 +215,48 @@ class DashboardView(TemplateView):
             if split:
                 columns.append(Column(_("split to sub-units"), get("split"), "count", group))
             columns += [
-                Column(
-                    _("issued"),
-                    get("issued"),
-                    "count",
-                    group,
-                    self.items_link(kind, COUNTED, **where),
-                ),
-                Column(
-                    _("delivered"),
-                    get("delivered"),
-                    "count",
-                    group,
-                    self.items_link(kind, Item.Status.DELIVERED, **where),
-                ),
-                Column(
-                    _("pending delivery"),
-                    get("pending"),
-                    "count",
-                    group,
-                    self.items_link(kind, PENDING, **where),
-                ),
-                Column(
-                    _("cancelled or returned"),
-                    get("cancelled"),
-                    "count",
-                    group,
-                    self.items_link(kind, WITHDRAWN, **where),
-                ),
+                Column(title, get(name), "count", group, self.items_link(kind, statuses, **where))
+                for title, name, statuses in counts()
             ]
             if allocation:
                 columns.append(Column(_("issued / allocated"), get("issued_share"), "share", group))
         columns.append(Column(_("value (VND)"), lambda row: row.value, "vnd"))
+        return columns
+
+    def kind_columns(self, *, allocation: bool = True, **where) -> list[Column]:
+        """Return the columns of a table by kind (``kind_totals``), each count linked to its
+        items (``where``: the admin's parameters for them, as in ``admin_items_url``).
+
+        With ``allocation``, the plan's target and the quotas' allocation, and the shares.
+        """
+
+        def get(name):
+            return lambda row: getattr(row.figures, name)
+
+        def link(statuses: str):
+            if not self.sees_items:
+                return None
+            return lambda row: self.filters.admin_items_url(
+                kind__exact=row.kind, status__in=statuses, **where
+            )
+
+        columns = [Column(_("kind"), lambda row: row.label)]
+        if allocation:
+            columns += [
+                Column(_("target"), lambda row: row.target, "count"),
+                Column(_("allocated"), get("allocated"), "count"),
+                Column(_("allocated / target"), lambda row: row.allocated_share, "share"),
+            ]
+        columns += [
+            Column(title, get(name), "count", link=link(statuses))
+            for title, name, statuses in counts()
+        ]
+        if allocation:
+            columns += [
+                Column(_("issued / allocated"), get("issued_share"), "share"),
+                Column(_("delivered / allocated"), get("delivered_share"), "share"),
+            ]
+        columns.append(Column(_("value (VND)"), get("value"), "vnd"))
         return columns
 
     def chart_of(self, label: Column) -> Chart:
@@ -262,69 +295,21 @@ class OverviewView(DashboardView):
         )
         rows = self.named(provinces, self.filters.province_names)
         total = figures.total_of(rows, _("Total"))
-        kinds = [
-            KindTotal(
-                kind,
-                str(KIND_TITLES[kind]),
-                total.kind(kind),
-                plan.target_cards if kind == Item.Kind.CARD else plan.target_books,
-            )
-            for kind in KINDS
-        ]
+        targets = {Item.Kind.CARD: plan.target_cards, Item.Kind.BOOK: plan.target_books}
         label = Column(
             _("province"),
             lambda row: row.label,
             # Only the provinces the viewer may open (not a sponsor's, nor a commune's).
-            link=lambda row: self.area_url(row.key) if row.key in self.filters.provinces else None,
+            link=lambda row: (
+                self.unit_url("area", row.key) if row.key in self.filters.provinces else None
+            ),
         )
-
-        def kind_link(statuses: str):
-            if not self.sees_items:
-                return None
-            return lambda row: self.filters.admin_items_url(
-                kind__exact=row.kind, status__in=statuses
-            )
-
         return [
             Table(
                 name="totals",
                 title=_("Totals of the plan"),
-                columns=[
-                    Column(_("kind"), lambda row: row.label),
-                    Column(_("target"), lambda row: row.target, "count"),
-                    Column(_("allocated"), lambda row: row.figures.allocated, "count"),
-                    Column(_("allocated / target"), lambda row: row.allocated_share, "share"),
-                    Column(
-                        _("issued"),
-                        lambda row: row.figures.issued,
-                        "count",
-                        link=kind_link(COUNTED),
-                    ),
-                    Column(
-                        _("delivered"),
-                        lambda row: row.figures.delivered,
-                        "count",
-                        link=kind_link(Item.Status.DELIVERED),
-                    ),
-                    Column(
-                        _("pending delivery"),
-                        lambda row: row.figures.pending,
-                        "count",
-                        link=kind_link(PENDING),
-                    ),
-                    Column(
-                        _("cancelled or returned"),
-                        lambda row: row.figures.cancelled,
-                        "count",
-                        link=kind_link(WITHDRAWN),
-                    ),
-                    Column(_("issued / allocated"), lambda row: row.figures.issued_share, "share"),
-                    Column(
-                        _("delivered / allocated"), lambda row: row.figures.delivered_share, "share"
-                    ),
-                    Column(_("value (VND)"), lambda row: row.figures.value, "vnd"),
-                ],
-                rows=kinds,
+                columns=self.kind_columns(),
+                rows=kind_totals(total, targets),
             ),
             Table(
                 name="provinces",
@@ -337,32 +322,40 @@ class OverviewView(DashboardView):
         ]
 
 
-class AreaView(DashboardView):
-    """A province or district of the plan's edition: its quotas, and the communes its
-    recipients live in today."""
+class UnitView(DashboardView):
+    """A page of one unit (the URL's ``unit_id``), among those the viewer may see."""
 
     page = "overview"
     template_name = "dashboards/page.html"
 
+    def units(self) -> QuerySet[AdminUnit]:
+        """Return the units this page may show, before the viewer's scope."""
+        raise NotImplementedError
+
     def dispatch(self, request, *args, **kwargs):
-        units = scoped(
-            AdminUnit.objects.filter(level__in=[UnitLevel.PROVINCE, UnitLevel.DISTRICT]),
-            request.user,
-        ).select_related("parent", "province")
+        units = scoped(self.units(), request.user).select_related("parent", "province")
         self.unit = get_object_or_404(units, pk=kwargs["unit_id"])
         return super().dispatch(request, *args, **kwargs)
 
     def heading(self) -> str:
         return self.unit.name
 
+    def export_name(self) -> str:
+        return f"{self.unit.name}-{self.filters.plan.number}"
+
+
+class AreaView(UnitView):
+    """A province or district of the plan's edition: its quotas, and the communes its
+    recipients live in today."""
+
+    def units(self) -> QuerySet[AdminUnit]:
+        return AdminUnit.objects.filter(level__in=[UnitLevel.PROVINCE, UnitLevel.DISTRICT])
+
     def crumbs(self):
         crumbs = []
         if self.unit.parent_id:
-            crumbs.append((self.unit.parent.name, self.area_url(self.unit.parent_id)))
+            crumbs.append((self.unit.parent.name, self.unit_url("area", self.unit.parent_id)))
         return [*crumbs, (self.unit.name, "")]
-
-    def export_name(self) -> str:
-        return f"{self.unit.name}-{self.filters.plan.number}"
 
     def tables(self) -> list[Table]:
         by_quota = figures.tally(self.filters.source(within=self.unit), "quota_id")
@@ -388,7 +381,9 @@ class AreaView(DashboardView):
             communes.append(row)
         quota_label = Column(_("quota of"), lambda row: row.label, link=self._unit_link)
         commune_label = Column(
-            _("commune (today)"), lambda row: row.label, link=lambda row: self.commune_url(row.key)
+            _("commune (today)"),
+            lambda row: row.label,
+            link=lambda row: self.unit_url("commune", row.key),
         )
         return [
             Table(
@@ -432,87 +427,32 @@ class AreaView(DashboardView):
     def _unit_link(self, row: Row) -> str | None:
         if row.key == self.unit.pk or row.extra.get("level") != UnitLevel.DISTRICT:
             return None
-        return self.area_url(row.key)
+        return self.unit_url("area", row.key)
 
 
-class CommuneView(DashboardView):
+class CommuneView(UnitView):
     """A commune of today: the hand-overs held there and the cards and books of its people."""
 
-    page = "overview"
-    template_name = "dashboards/page.html"
     items_per_page = 100
 
-    def dispatch(self, request, *args, **kwargs):
-        communes = scoped(
-            AdminUnit.objects.filter(
-                level=UnitLevel.COMMUNE, edition__in_force__contains=timezone.localdate()
-            ),
-            request.user,
-        ).select_related("parent", "province")
-        self.unit = get_object_or_404(communes, pk=kwargs["unit_id"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def heading(self) -> str:
-        return self.unit.name
+    def units(self) -> QuerySet[AdminUnit]:
+        return AdminUnit.objects.filter(
+            level=UnitLevel.COMMUNE, edition__in_force__contains=timezone.localdate()
+        )
 
     def crumbs(self):
         return [(self.unit.province.name, ""), (self.unit.name, "")]
 
-    def export_name(self) -> str:
-        return f"{self.unit.name}-{self.filters.plan.number}"
-
     def tables(self) -> list[Table]:
         items = items_of_residents(self.filters.items(), self.unit)
-        counted = figures.tally(figures.Source.of_items(items), "kind")
-        kinds = [
-            KindTotal(
-                kind,
-                str(KIND_TITLES[kind]),
-                counted[kind].kind(kind) if kind in counted else figures.Figures(),
-                None,
-            )
-            for kind in KINDS
-        ]
-
-        def kind_link(statuses: str):
-            if not self.sees_items:
-                return None
-            return lambda row: self.filters.admin_items_url(
-                kind__exact=row.kind, status__in=statuses, commune=self.unit.pk
-            )
-
+        # A row per kind: the cards' row holds no books, and the books' no cards.
+        by_kind = figures.tally(figures.Source.of_items(items), "kind")
+        kinds = kind_totals(figures.total_of(list(by_kind.values()), ""))
         tables = [
             Table(
                 name="summary",
                 title=_("Cards and books of the people who live here"),
-                columns=[
-                    Column(_("kind"), lambda row: row.label),
-                    Column(
-                        _("issued"),
-                        lambda row: row.figures.issued,
-                        "count",
-                        link=kind_link(COUNTED),
-                    ),
-                    Column(
-                        _("delivered"),
-                        lambda row: row.figures.delivered,
-                        "count",
-                        link=kind_link(Item.Status.DELIVERED),
-                    ),
-                    Column(
-                        _("pending delivery"),
-                        lambda row: row.figures.pending,
-                        "count",
-                        link=kind_link(PENDING),
-                    ),
-                    Column(
-                        _("cancelled or returned"),
-                        lambda row: row.figures.cancelled,
-                        "count",
-                        link=kind_link(WITHDRAWN),
-                    ),
-                    Column(_("value (VND)"), lambda row: row.figures.value, "vnd"),
-                ],
+                columns=self.kind_columns(allocation=False, commune=self.unit.pk),
                 rows=kinds,
                 chart=Chart(
                     label=Column(_("kind"), lambda row: row.label),
@@ -902,6 +842,19 @@ class AttentionView(DashboardView):
             people = people.filter(province_id=province.current_province_id)
         return people
 
+    def _people_link(self, query: Callable[[Any], dict | None]):
+        """Return a column's link to the admin's list of the recipients that ``query(row)``
+        filters (None: no link), if the user sees that list."""
+        if not self.request.user.has_perm("beneficiaries.view_beneficiary"):
+            return None
+        url = reverse("admin:beneficiaries_beneficiary_changelist")
+
+        def link(row) -> str | None:
+            values = query(row)
+            return None if values is None else f"{url}?{urlencode(values)}"
+
+        return link
+
     def _duplicates(self) -> Table:
         title = _("Possible duplicate recipients")
         if scope_of(self.request.user).everything and not self.filters.chosen_province:
@@ -915,20 +868,14 @@ class AttentionView(DashboardView):
             )
         export = self.request.GET.get("export") == "duplicates"
         count, groups = figures.possible_duplicates(self._people(), None if export else self.shown)
-        link = None
-        if self.request.user.has_perm("beneficiaries.view_beneficiary"):
-
-            def link(group):
-                query = urlencode(
-                    {
-                        "search_name": group["search_name"],
-                        "birth_year": group["birth_year"],
-                        "province": group["province_id"],
-                        "commune": group["commune_id"],
-                    }
-                )
-                return f"{reverse('admin:beneficiaries_beneficiary_changelist')}?{query}"
-
+        link = self._people_link(
+            lambda group: {
+                "search_name": group["search_name"],
+                "birth_year": group["birth_year"],
+                "province": group["province_id"],
+                "commune": group["commune_id"],
+            }
+        )
         return Table(
             name="duplicates",
             title=title,
@@ -955,18 +902,17 @@ class AttentionView(DashboardView):
             .values("province_id", "province__name")
             .annotate(people=Count("pk"))
         )
-        link = None
-        if self.request.user.has_perm("beneficiaries.view_beneficiary"):
-            url = reverse("admin:beneficiaries_beneficiary_changelist")
 
-            def link(row):
-                if not row["province_id"]:  # the total: the admin has no "every province" link
-                    return None
-                return (
-                    f"{url}?personal_id__isnull=True&anonymised_at__isnull=True"
-                    f"&province={row['province_id']}"
-                )
+        def without_id(row) -> dict | None:
+            if not row["province_id"]:  # the total: the admin has no "every province" link
+                return None
+            return {
+                "personal_id__isnull": True,
+                "anonymised_at__isnull": True,
+                "province": row["province_id"],
+            }
 
+        link = self._people_link(without_id)
         return Table(
             name="without_id",
             title=_("Recipients without a personal ID"),
