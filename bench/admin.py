@@ -42,6 +42,7 @@ line to bench/results.jsonl.
 
 import argparse
 import datetime
+import html
 import os
 import re
 import sys
@@ -200,8 +201,10 @@ def page_paths(person: Person, name_sort: str) -> list[tuple[str, str, float, st
             "",
         ),
         ("items: province", {"area": person.province}, LIST_BUDGET_MS, ""),
-        ("items: search name", {"q": family_middle}, SEARCH_BUDGET_MS, family_middle),
-        ("items: search number", {"q": person.item_number}, SEARCH_BUDGET_MS, person.full_name),
+        # A list's budget: the issue's 150 ms is the recipients' name search, which this one
+        # does before reading their cards and books.
+        ("items: search name", {"q": family_middle}, LIST_BUDGET_MS, family_middle),
+        ("items: search number", {"q": person.item_number}, LIST_BUDGET_MS, person.full_name),
     ]
     return [
         (name, f"{changelist}?{urlencode(query)}" if query else changelist, budget, expected)
@@ -230,9 +233,12 @@ def _count_text(content: str) -> str:
 
 
 def _results_show(content: str, expected: str) -> bool:
-    """Return whether the list's rows (not the search box) show ``expected``."""
+    """Return whether the list's rows (not the search box) show ``expected``, as the search
+    reads it: folded ("Vân" is found in "Văn" too)."""
+    from reference.text import fold
+
     match = _RESULTS.search(content)
-    return bool(match) and expected in match.group(1)
+    return bool(match) and fold(expected) in fold(html.unescape(_TAGS.sub(" ", match.group(1))))
 
 
 def measure_list(client, page: ListPage, repeat: int) -> ListPage:

@@ -308,19 +308,21 @@ def late_and_expiring(
     within ``expiring`` (first and last day; "expiring"), with the earliest day of each.
 
     One query, a UNION ALL of two parts that each read a partial index of the
-    items (item_pending_idx, item_card_expiry_idx) without visiting the table.
+    items (item_pending_idx, item_card_expiry_idx) without visiting the table:
+    hence COUNT(*), not of the id, which the indexes do not hold, and the
+    expiring cards' kind written, not read.
     """
     late = (
         items.filter(status__in=Item.PENDING, issued_on__lt=issued_before)
         .order_by()
         .values_list(Value("late"), "quota_id", "kind")
-        .annotate(number=Count("pk"), first=Min("issued_on"))
+        .annotate(number=Count("*"), first=Min("issued_on"))
     )
     ending = (
         items.filter(kind=Item.Kind.CARD, status__in=Item.COUNTED, valid_until__range=expiring)
         .order_by()
-        .values_list(Value("expiring"), "quota_id", "kind")
-        .annotate(number=Count("pk"), first=Min("valid_until"))
+        .values_list(Value("expiring"), "quota_id", Value(Item.Kind.CARD.value))
+        .annotate(number=Count("*"), first=Min("valid_until"))
     )
     counted: dict[str, dict] = {"late": {}, "expiring": {}}
     for part, quota_id, kind, number, first in late.union(ending, all=True):

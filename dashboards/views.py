@@ -900,7 +900,8 @@ class AttentionView(DashboardView):
             .filter(personal_id__isnull=True, anonymised_at__isnull=True)
             .order_by("province__code")
             .values("province_id", "province__name")
-            .annotate(people=Count("pk"))
+            # COUNT(*): read from beneficiary_without_id_idx alone, which holds no id.
+            .annotate(people=Count("*"))
         )
 
         def without_id(row) -> dict | None:

@@ -492,8 +492,10 @@ class Item(models.Model):
         ]
         indexes = [
             models.Index(fields=["plan", "status", "kind"], name="item_plan_status_idx"),
-            # The admin's list, newest first (Meta.ordering), a page at a time.
+            # The admin's list, newest first (Meta.ordering), a page at a time: the whole
+            # country's, and a province's (the list of its staff, or filtered by province).
             models.Index(fields=["issued_on", "id"], name="item_issued_idx"),
+            models.Index(fields=["province", "issued_on", "id"], name="item_province_issued_idx"),
             # An area's items by quota, read from the index alone (figures by commune).
             models.Index(
                 fields=["quota"],
@@ -515,6 +517,7 @@ class Item(models.Model):
             ),
         ]
         triggers = [
+            # Item.commune, copied from the recipient when an item is created or changes hands.
             pgtrigger.Trigger(
                 name="commune_of_recipient",
                 when=pgtrigger.Before,
@@ -544,6 +547,14 @@ class Item(models.Model):
                 func=_tally_sql(("old_items", -1), ("new_items", 1)),
             ),
             pgtrigger.Trigger(
+                name="tally_deleted",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Delete,
+                referencing=pgtrigger.Referencing(old="old_items"),
+                func=_tally_sql(("old_items", -1)),
+            ),
+            pgtrigger.Trigger(
                 name="tally_emptied",
                 level=pgtrigger.Statement,
                 when=pgtrigger.After,
@@ -551,14 +562,6 @@ class Item(models.Model):
                 # DELETE, not TRUNCATE: a TRUNCATE of both tables at once (a test flush)
                 # would find the tally in use.
                 func="DELETE FROM distributions_itemtally; RETURN NULL;",
-            ),
-            pgtrigger.Trigger(
-                name="tally_deleted",
-                level=pgtrigger.Statement,
-                when=pgtrigger.After,
-                operation=pgtrigger.Delete,
-                referencing=pgtrigger.Referencing(old="old_items"),
-                func=_tally_sql(("old_items", -1)),
             ),
         ]
 

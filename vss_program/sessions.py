@@ -1,4 +1,6 @@
-"""Sessions in the database, as Django keeps them, saved again in one statement."""
+"""Sessions in the database, as Django keeps them, saved again in one statement at most."""
+
+import datetime
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
@@ -6,13 +8,19 @@ from django.db import DatabaseError, connections, router
 
 from vss_program.outage import connection_failure
 
+# An unchanged session is saved again (its expiry pushed back) only once its stored
+# expiry is this far behind: a login then lasts SESSION_COOKIE_AGE after the last
+# request, give or take this, and a page asked within it sends no statement for it.
+REFRESH_AFTER = datetime.timedelta(minutes=1)
+
 
 class SessionStore(db.SessionStore):
     """Django's database session store, updating a session without a transaction around it.
 
     SESSION_SAVE_EVERY_REQUEST saves the session on every request (a login
-    lasts SESSION_COOKIE_AGE after the last one).  Django wraps each save in a
-    transaction, so that the INSERT of a new session whose key is taken fails
+    lasts SESSION_COOKIE_AGE after the last one); one whose data did not change
+    is saved only when its expiry moves by REFRESH_AFTER or more.  Django wraps
+    each save in a transaction, so that the INSERT of a new session whose key is taken fails
     without spoiling an enclosing transaction: BEGIN, UPDATE, COMMIT.  The
     UPDATE of an existing session outside any transaction needs none, and saves
     two round trips on every page.  A new session, or a save inside a
@@ -25,6 +33,13 @@ class SessionStore(db.SessionStore):
     """
 
     _unreachable: BaseException | None = None
+    # The expiry read with the session: when the last save pushed it back.
+    _stored_expiry: datetime.datetime | None = None
+
+    def _get_session_from_db(self):
+        session = super()._get_session_from_db()
+        self._stored_expiry = session.expire_date if session else None
+        return session
 
     def load(self):
         if self._unreachable is not None:
@@ -39,6 +54,12 @@ class SessionStore(db.SessionStore):
     def save(self, must_create=False):
         if must_create or self.session_key is None:
             return super().save(must_create)
+        if (
+            not self.modified
+            and self._stored_expiry is not None
+            and self.get_expiry_date() - self._stored_expiry < REFRESH_AFTER
+        ):
+            return
         session = self.create_model_instance(self._get_session())
         using = router.db_for_write(self.model, instance=session)
         if not connections[using].get_autocommit():

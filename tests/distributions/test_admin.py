@@ -1,10 +1,13 @@
 import pytest
+from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import User
 from beneficiaries.models import Beneficiary
 from distributions.models import Item, Quota
 from distributions.services import CardDetails, item_issue
@@ -544,3 +547,29 @@ def _plan(queryset) -> str:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_items_are_found_by_number_or_recipient_each_through_an_index(
+    admin_client, city_quota, pledge
+):
+    truc = make_beneficiary(full_name="Lương Thị Trúc", phone="0912345678")
+    card = issue(city_quota, pledge, truc, number="GD4101012345678")
+    other = issue(city_quota, pledge, number="0101234567")  # a book's number: digits only
+    url = changelist("distributions.item")
+
+    def found(term: str) -> list[int]:
+        return [item.pk for item in admin_client.get(url, {"q": term}).context["cl"].result_list]
+
+    assert found("GD4101012345678") == found("gd4101012345678") == [card.pk]
+    assert found("0101234567") == [other.pk]
+    assert found("0912345678") == [card.pk]  # the recipient's phone
+    assert found("luong thi") == found("Lương Thị Trúc") == [card.pk]
+    assert found("GD41") == []  # a code is matched whole
+
+    model_admin = admin.site.get_model_admin(Item)
+    request = RequestFactory().get(url)
+    request.user = User.objects.get(username="admin")
+    # A number is looked up in the numbers' index, not by reading every item.
+    for term in ["GD4101012345678", "0912345678"]:
+        queryset, _distinct = model_admin.get_search_results(request, Item.objects.all(), term)
+        assert "item_number_unique" in _plan(queryset.order_by("-issued_on", "-pk")[:50]), term
