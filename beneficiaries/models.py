@@ -39,13 +39,16 @@ class NameTerms(Func):
     the table; the leading space keeps a pair from being found by a word's
     prefix ('duong':* does not read ' duong thi').  Folded names are letters
     and digits between single spaces, so the comma that separates the pairs
-    cannot occur in them.  Queries must use this same expression to use its
-    index (beneficiary_name_terms_idx).
+    cannot occur in them; an empty word (two spaces written by some other path)
+    is dropped, as array_to_tsvector refuses it.  Queries must use this same
+    expression to use its index (beneficiary_name_terms_idx), which migration
+    0011 built: a change here needs a migration that builds it again (a test
+    holds the SQL it built).
     """
 
     template = (
-        "array_to_tsvector(string_to_array(%(expressions)s, ' ') || string_to_array("
-        r"' ' || regexp_replace(%(expressions)s, ' ([^ ]+)', ' \1, \1', 'g'), ','))"
+        "array_to_tsvector(array_remove(string_to_array(%(expressions)s, ' ') || string_to_array("
+        r"' ' || regexp_replace(%(expressions)s, ' ([^ ]+)', ' \1, \1', 'g'), ','), ''))"
     )
     output_field = SearchVectorField()
 

@@ -63,7 +63,7 @@ def test_a_secret_can_come_from_a_file(monkeypatch, tmp_path):
         ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS is not set"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not one of json, text"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL='LOUD' is not one of DEBUG, INFO, WARNING"),
-        ("DATABASE_CONNECT_TIMEOUT", "0", "DATABASE_CONNECT_TIMEOUT=0 is below the minimum of 1"),
+        ("DATABASE_CONNECT_TIMEOUT", "1", "DATABASE_CONNECT_TIMEOUT=1 is below the minimum of 2"),
     ],
 )
 def test_the_site_refuses_to_start_with_a_malformed_variable(variable, value, message):

@@ -43,8 +43,8 @@ def connection_failure(error: BaseException | None) -> BaseException | None:
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, InterfaceError):  # "connection already closed"
-            return error
+        if isinstance(error, InterfaceError) and "connection" in str(error):
+            return error  # "connection already closed"; not a closed cursor (a bug)
         if isinstance(error, OperationalError):
             # Django re-raises psycopg2's error "from" it: the SQLSTATE is the cause's.
             code = getattr(error.__cause__, "pgcode", None)

@@ -36,6 +36,7 @@ change list's "Show all" or its wording.  What the admin needs is this module.
 import json
 import time
 
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR, ChangeList
 from django.core.exceptions import EmptyResultSet
@@ -329,8 +330,10 @@ class EstimatedCountAdminMixin:
     """For a ModelAdmin of a large table: counts exact when cheap, else estimated and said so."""
 
     paginator = EstimatedCountPaginator
-    # Django would count the whole table once more for "N total".
+    # Django would count the whole table once more for "N total", and with ?_facets
+    # every filter's every choice.
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     # Read every page's keys before its rows (EstimatedCountPaginator._rows).
     keys_first = False
 

@@ -54,12 +54,13 @@ class SessionStore(db.SessionStore):
     def save(self, must_create=False):
         if must_create or self.session_key is None:
             return super().save(must_create)
-        if (
-            not self.modified
-            and self._stored_expiry is not None
-            and self.get_expiry_date() - self._stored_expiry < REFRESH_AFTER
-        ):
-            return
+        if not self.modified and self._stored_expiry is not None:
+            pushed_back = self.get_expiry_date() - self._stored_expiry
+            # Never when the expiry would come sooner (SESSION_COOKIE_AGE lowered), nor
+            # more than a tenth of a short login's length late.
+            within = min(REFRESH_AFTER, datetime.timedelta(seconds=self.get_expiry_age() / 10))
+            if datetime.timedelta(0) <= pushed_back < within:
+                return
         session = self.create_model_instance(self._get_session())
         using = router.db_for_write(self.model, instance=session)
         if not connections[using].get_autocommit():

@@ -139,7 +139,7 @@ EMBEDDED_POSTGRES_DATABASE = "vss_program"
 # Seconds a new connection may take (libpq's connect_timeout): a server that cannot be
 # reached fails the request with a 503 (vss_program/outage.py) instead of holding a worker
 # until gunicorn kills it.  A connect_timeout in the URL wins.
-DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # libpq: 1 is 2
 
 
 def _postgres_database(variable: str) -> dict:

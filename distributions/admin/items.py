@@ -20,6 +20,7 @@ from beneficiaries.models import Beneficiary
 from beneficiaries.resources import EXPORT_FORMATS
 from beneficiaries.selectors import beneficiary_search
 from reference.models import AdminUnit
+from reference.text import fold
 from sponsors.models import Sponsor
 from vss_program.paginator import EstimatedCountAdminMixin
 
@@ -43,7 +44,7 @@ class _UnitFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = request.GET.get(self.parameter_name, "")
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             return []
         # Read once, for its name here and for narrowing the list.
         self.unit = AdminUnit.objects.select_related("province").filter(pk=value).first()
@@ -162,8 +163,8 @@ class ItemAdmin(
         phone) by number and among the few people it finds; words by person.
         """
         term = search_term.strip()
-        if not term:
-            return queryset, False
+        if not fold(term):
+            return queryset, False  # punctuation only: nothing to look for
         numbered = Q(kind__in=Item.Kind.values, number__in={term, term.upper()}) & ~Q(number="")
         if not term.isdigit() and any(character.isdigit() for character in term):
             return queryset.filter(numbered), False

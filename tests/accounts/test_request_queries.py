@@ -1,6 +1,8 @@
 """What every signed-in request costs: the session saved in one statement once a minute at
 most, permissions in one query."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.sessions.backends.base import UpdateError
@@ -67,6 +69,10 @@ def test_a_session_is_saved_again_in_one_statement_once_a_minute(client):
     before = Session.objects.get(pk=key).expire_date
     assert session_statements() == ["SELECT", "UPDATE"]
     assert Session.objects.get(pk=key).expire_date >= before + REFRESH_AFTER
+    # An expiry later than a login now lasts (SESSION_COOKIE_AGE lowered) is brought forward.
+    Session.objects.filter(pk=key).update(expire_date=F("expire_date") + timedelta(days=1))
+    assert session_statements() == ["SELECT", "UPDATE"]
+    assert Session.objects.get(pk=key).expire_date < before + timedelta(days=1)
     # Changed data are saved however recent the expiry.
     store = SessionStore(session_key=key)
     store["seen"] = 1
