@@ -15,6 +15,7 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from accounts.admin import ReplicaExportMixin, ScopedAdminMixin
+from accounts.scope import scoped
 from beneficiaries.access import sees_personal_data
 from beneficiaries.models import Beneficiary
 from beneficiaries.resources import EXPORT_FORMATS
@@ -25,7 +26,7 @@ from sponsors.models import Sponsor
 from vss_program.paginator import EstimatedCountAdminMixin
 
 from ..forms import CancelForm, ConfirmForm, DeliverForm, IssueForm
-from ..models import Item
+from ..models import Item, Pledge
 from ..resources import ItemExportResource
 from ..selectors import items_of_residents, items_under
 from ..services import item_cancel, item_confirm, item_deliver
@@ -57,10 +58,12 @@ class _UnitFilter(admin.SimpleListFilter):
 
 
 class PledgedSponsorFilter(admin.RelatedFieldListFilter):
-    """The sponsors with pledges: RelatedOnlyFieldListFilter would read every item to list them."""
+    """The sponsors with pledges the user sees: RelatedOnlyFieldListFilter would read every
+    item to list them."""
 
     def field_choices(self, field, request, model_admin):
-        sponsors = Sponsor.objects.filter(pledges__isnull=False).distinct().order_by("short_name")
+        pledges = scoped(Pledge.objects.all(), request.user)
+        sponsors = Sponsor.objects.filter(pk__in=pledges.values("sponsor")).order_by("short_name")
         return [(sponsor.pk, str(sponsor)) for sponsor in sponsors]
 
 

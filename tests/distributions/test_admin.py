@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.roles import Role
 from beneficiaries.models import Beneficiary
 from distributions.models import Item, Quota
 from distributions.services import CardDetails, item_issue
@@ -21,6 +22,7 @@ from tests.factories import (
     make_pledge,
     make_quota,
     make_sponsor,
+    make_user,
     unit,
 )
 
@@ -524,19 +526,30 @@ def test_the_items_list_is_newest_first_and_filters_without_reading_every_item(
     newer = issue(city_quota, pledge)
     make_pledge(city_quota.plan, make_sponsor("Bưu điện"), cards=1, books=0)
     make_sponsor("VietinBank")  # no pledge: not offered
+    elsewhere = make_pledge(
+        city_quota.plan, make_sponsor("Bảo Việt"), unit=unit("2024", "01"), cards=1, books=0
+    )
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get(changelist("distributions.item"))
     cl = response.context["cl"]
     assert [item.pk for item in cl.result_list] == [newer.pk, older.pk]
-    assert cl.sortable_by == ["issued_on"] and not cl.date_hierarchy
-    sponsor_filter = next(f for f in cl.filter_specs if f.field_path == "pledge__sponsor")
-    assert [label for _pk, label in sponsor_filter.lookup_choices] == ["Agribank", "Bưu điện"]
-    assert isinstance(
-        next(f for f in cl.filter_specs if f.field_path == "issued_on"), DateFieldListFilter
-    )
     # No DISTINCT of the items' sponsors or dates, nor their first and last dates.
     items = [q["sql"] for q in captured.captured_queries if 'FROM "distributions_item"' in q["sql"]]
     assert items and not [sql for sql in items if "DISTINCT" in sql or "MIN(" in sql]
+    assert cl.sortable_by == ["issued_on"] and not cl.date_hierarchy
+    sponsor_filter = next(f for f in cl.filter_specs if f.field_path == "pledge__sponsor")
+    offered = {label for _pk, label in sponsor_filter.lookup_choices}
+    assert offered == {"Agribank", "Bảo Việt", "Bưu điện"}
+    # A province's staff are offered the sponsors of their province's and national pledges.
+    staff = make_user("laocai", unit("2025", "15"), role=Role.PROVINCIAL_STAFF)
+    admin_client.force_login(staff)
+    cl = admin_client.get(changelist("distributions.item")).context["cl"]
+    sponsor_filter = next(f for f in cl.filter_specs if f.field_path == "pledge__sponsor")
+    offered = {label for _pk, label in sponsor_filter.lookup_choices}
+    assert offered == {"Agribank", "Bưu điện"} and elsewhere.sponsor.short_name == "Bảo Việt"
+    assert isinstance(
+        next(f for f in cl.filter_specs if f.field_path == "issued_on"), DateFieldListFilter
+    )
     plan = _plan(Item.objects.order_by("-issued_on", "-pk")[:50])
     assert "item_issued_idx" in plan and "Sort" not in plan
 
