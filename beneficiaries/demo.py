@@ -8,7 +8,10 @@ every CHECK constraint holds and the model's own checks would pass too:
 
 - names from Faker's ``vi_VN`` person provider, in Vietnamese order (family,
   middle, given), the middle and given names from the lists of the person's
-  sex, search_name folded as ``reference.text.fold`` folds;
+  sex, search_name folded as ``reference.text.fold`` folds; a household of
+  one of the largest minority groups of the north and the Mekong delta has
+  a family name of its group (MINORITY_FAMILY_NAMES), and a Mông man or woman
+  a Mông middle name (Giàng A Páo's "A");
 - three consecutive rows are a household: one commune, village, household key,
   hardship category and ethnic group, and the first two one family name;
 - a commune of today's edition of every province, each commune as likely;
@@ -162,6 +165,20 @@ FAMILY_NAME_WEIGHTS = {
 WOMEN_ONLY_MIDDLE_NAMES = {"Thị", "Mai", "Mai Bảo"}
 MEN_ONLY_MIDDLE_NAMES = {"Văn", "Đức", "Trí", "Thế", "Tấn", "Hữu", "Quang", "Phú"}
 MIDDLE_NAME_WEIGHTS = {"Thị": 8, "Văn": 8}
+# Family names common in some of the largest minority groups, each as likely: a Mông is
+# Giàng, Sùng or Vàng far more often than Nguyễn.  Of the others (of the Central
+# Highlands, whose names put the family name last, among them) Faker's Kinh names stand in.
+MINORITY_FAMILY_NAMES = {
+    EthnicGroup.TAY: ["Hoàng", "Nông", "Lục", "Ma", "Hà", "Lương", "Bế", "Triệu"],
+    EthnicGroup.THAI: ["Lò", "Cầm", "Lường", "Quàng", "Tòng", "Vi", "Hà", "Lê"],
+    EthnicGroup.KHMER: ["Thạch", "Sơn", "Kim", "Danh", "Lâm", "Châu", "Trà", "Lý"],
+    EthnicGroup.MUONG: ["Bùi", "Đinh", "Quách", "Hà", "Xa", "Cao"],
+    EthnicGroup.NUNG: ["Nông", "Hoàng", "Lương", "Chu", "Lăng", "Mông", "Vi"],
+    EthnicGroup.MONG: ["Giàng", "Sùng", "Vàng", "Thào", "Lý", "Hầu", "Mùa", "Lầu", "Hạng"],
+    EthnicGroup.DAO: ["Triệu", "Bàn", "Đặng", "Lý", "Phùng", "Chảo", "Tẩn"],
+}
+# Middle names of the Mông, by sex, each as likely.
+MONG_MIDDLE_NAMES = {"male": ["A", "Seo", "Mí", "Văn"], "female": ["Thị", "Mỷ"]}
 MOBILE_PREFIXES = [
     "032", "033", "034", "035", "036", "037", "038", "039", "056", "058", "059", "070",
     "076", "077", "078", "079", "081", "082", "083", "084", "085", "086", "088", "089",
@@ -219,6 +236,24 @@ def _pick(name: str, hashed: str) -> str:
 
 def _hash(value: str, key: str) -> str:
     return f"(hashint8extended({value}, %(key_{key})s) & %(positive)s)"
+
+
+def _minority(name: str, hashed: str) -> str:
+    """Return the SQL of a draw from the family names of the household's group (``m.g``),
+    NULL for a group without a list of its own."""
+    return (
+        f"(%({name})s::text[])[(%(minority_starts)s::int[])[m.g]"
+        f" + ({hashed}) %% (%(minority_counts)s::int[])[m.g]]"
+    )
+
+
+def _among(name: str, female: str, hashed: str) -> str:
+    """Return the SQL of a draw from parameter ``name``'s list of the person's sex."""
+    female_name, male_name = (
+        f"(%({name}_{sex})s::text[])[1 + ({hashed}) %% %({name}_{sex}_count)s]"
+        for sex in ("female", "male")
+    )
+    return f"CASE WHEN {female} THEN {female_name} ELSE {male_name} END"
 
 
 RECIPIENTS_SQL = f"""
@@ -286,6 +321,11 @@ CROSS JOIN LATERAL (
              ELSE {_hash("i", "family")} END AS f
 ) AS a
 CROSS JOIN LATERAL (
+    -- The household's group among those with family names of their own (else NULL).
+    SELECT array_position(%(minority_groups)s::text[], a.ethnic_group) AS g,
+           a.ethnic_group = %(mong)s AS mong
+) AS m
+CROSS JOIN LATERAL (
     SELECT extract(year FROM (%(recorded_by)s::date[])[a.cohort])::int - a.age AS year
 ) AS birth
 CROSS JOIN LATERAL (
@@ -303,11 +343,14 @@ CROSS JOIN LATERAL (
 ) AS d
 CROSS JOIN LATERAL (
     SELECT
-        {_pick("family", "a.f")} AS family,
-        {_pick("family_folded", "a.f")} AS family_folded,
-        CASE WHEN r.female THEN {_pick("female_middle", "r.k")}
+        COALESCE({_minority("minority_family", "a.f")}, {_pick("family", "a.f")}) AS family,
+        COALESCE({_minority("minority_family_folded", "a.f")}, {_pick("family_folded", "a.f")})
+            AS family_folded,
+        CASE WHEN m.mong THEN {_among("mong_middle", "r.female", "r.k / 7")}
+             WHEN r.female THEN {_pick("female_middle", "r.k")}
              ELSE {_pick("male_middle", "r.k")} END AS middle,
-        CASE WHEN r.female THEN {_pick("female_middle_folded", "r.k")}
+        CASE WHEN m.mong THEN {_among("mong_middle_folded", "r.female", "r.k / 7")}
+             WHEN r.female THEN {_pick("female_middle_folded", "r.k")}
              ELSE {_pick("male_middle_folded", "r.k")} END AS middle_folded,
         CASE WHEN r.female
              THEN (%(female_given)s::text[])[1 + r.k / 101 %% %(female_given_count)s]
@@ -319,8 +362,8 @@ CROSS JOIN LATERAL (
 ) AS n
 """
 
-# A person recorded twice: the next row becomes a copy of one row in ``every`` (same
-# name, sex, birth and commune: a possible duplicate), when both are of one cohort.
+# A person recorded twice: the next row becomes a copy of about one row in ``every``
+# (same name, sex, birth and commune: a possible duplicate), when both are of one cohort.
 DUPLICATES_SQL = f"""
 UPDATE beneficiaries_beneficiary AS copy
    SET full_name = original.full_name,
@@ -335,7 +378,12 @@ UPDATE beneficiaries_beneficiary AS copy
   FROM beneficiaries_beneficiary AS original
  WHERE copy.id = original.id + 1
    AND original.id BETWEEN %(first_id)s AND %(first_id)s + %(count)s - 2
-   AND (original.id - %(first_id)s) %% %(every)s = 0
+   -- The first of a household, whose copy is the second: the same household, so the
+   -- same ethnic group, family name and category, as one person listed twice would be.
+   AND (original.id - %(first_id)s) %% 3 = 0
+   AND (original.id - %(first_id)s) / 3 %% GREATEST(%(every)s / 3, 1) = 0
+   -- Not onto a row of working age (it gets a book), with a child's or an old person's birth.
+   AND NOT (copy.id - %(first_id)s + 1) %% %(row_cycle)s = ANY(%(working_age_slots)s::int[])
    AND {cohort_sql("original.id - %(first_id)s + 1")} = {cohort_sql("copy.id - %(first_id)s + 1")}
 """
 
@@ -374,7 +422,27 @@ def _name_parameters() -> dict:
             f"{sex}_given_folded": [fold(name) for name in given],
             f"{sex}_given_count": len(given),
         }
-    return parameters
+        middle = MONG_MIDDLE_NAMES[sex]
+        parameters |= {
+            f"mong_middle_{sex}": middle,
+            f"mong_middle_folded_{sex}": [fold(name) for name in middle],
+            f"mong_middle_{sex}_count": len(middle),
+            f"mong_middle_folded_{sex}_count": len(middle),
+        }
+    # The groups' lists end to end, and where each starts (from 1) and how long it is.
+    family, starts, counts = [], [], []
+    for names_of_group in MINORITY_FAMILY_NAMES.values():
+        starts.append(len(family) + 1)
+        counts.append(len(names_of_group))
+        family += names_of_group
+    return parameters | {
+        "minority_groups": [group.value for group in MINORITY_FAMILY_NAMES],
+        "minority_family": family,
+        "minority_family_folded": [fold(name) for name in family],
+        "minority_starts": starts,
+        "minority_counts": counts,
+        "mong": EthnicGroup.MONG.value,
+    }
 
 
 def _commune_parameters() -> dict:

@@ -218,10 +218,19 @@ def test_names_are_fakers_vi_vn_names_in_vietnamese_order_agreeing_with_sex(peop
     women = set(Provider.first_names_female) | set(Provider.first_names_unisex)
     men = set(Provider.first_names_male) | set(Provider.first_names_unisex)
     middles = collections.Counter()
-    for full_name, search_name, sex in people.values_list("full_name", "search_name", "sex"):
+    groups = collections.Counter()
+    for full_name, search_name, sex, group in people.values_list(
+        "full_name", "search_name", "sex", "ethnic_group"
+    ):
         family, *middle, given = full_name.split(" ")
-        assert family in Provider.last_names
-        assert " ".join(middle) in Provider.middle_names
+        # A household of a large minority group has a family name of its group.
+        assert family in recipients.MINORITY_FAMILY_NAMES.get(group, Provider.last_names)
+        if group == EthnicGroup.MONG:
+            sex_name = "female" if sex == Beneficiary.Sex.FEMALE else "male"
+            assert " ".join(middle) in recipients.MONG_MIDDLE_NAMES[sex_name]
+        else:
+            assert " ".join(middle) in Provider.middle_names
+        groups[group in recipients.MINORITY_FAMILY_NAMES] += 1
         assert given in (women if sex == Beneficiary.Sex.FEMALE else men)
         assert full_name == normalize(full_name) and search_name == fold(full_name)
         middles[sex, " ".join(middle)] += 1
@@ -229,6 +238,7 @@ def test_names_are_fakers_vi_vn_names_in_vietnamese_order_agreeing_with_sex(peop
     assert middles["F", "Thị"] > middles["F", "Xuân"] and middles["M", "Văn"] > middles["M", "Hữu"]
     shares = _shares(name.split(" ")[0] for name in people.values_list("full_name", flat=True))
     assert max(shares, key=shares.get) == "Nguyễn"
+    assert 0 < groups[True] < groups[False]  # most people are Kinh
 
 
 @pytest.mark.django_db
