@@ -14,7 +14,11 @@ every CHECK constraint holds and the model's own checks would pass too:
   a Mông middle name (Giàng A Páo's "A");
 - three consecutive rows are a household: one commune, village, household key,
   hardship category and ethnic group, and the first two one family name;
-- a commune of today's edition of every province, each commune as likely;
+- a commune of today's edition: a Kinh household (or one of no recorded group)
+  in any, each commune as likely; one of a minority group in a province where
+  the group lives (ETHNIC_GROUP_HOMES: the Mông in the northern mountains, the
+  Khmer in the Mekong delta, the Ê-đê in the Central Highlands), so that the
+  groups' national shares stay those of ETHNIC_GROUP_WEIGHTS;
 - the personal ID's province is the one the person's commune belonged to
   before 2025 (one person in ten was registered elsewhere), its 4th digit
   agrees with sex and century, its 5th and 6th with the year of birth, and
@@ -165,6 +169,50 @@ FAMILY_NAME_WEIGHTS = {
 WOMEN_ONLY_MIDDLE_NAMES = {"Thị", "Mai", "Mai Bảo"}
 MEN_ONLY_MIDDLE_NAMES = {"Văn", "Đức", "Trí", "Thế", "Tấn", "Hữu", "Quang", "Phú"}
 MIDDLE_NAME_WEIGHTS = {"Thị": 8, "Văn": 8}
+# Where each minority group mostly lives: the codes of today's provinces (2025), after
+# the statistics office's census (Lào Cai took in Yên Bái, Tuyên Quang Hà Giang, Phú Thọ
+# Hòa Bình, Quảng Ngãi Kon Tum, Lâm Đồng Đắk Nông, Cần Thơ Sóc Trăng...).  A group not
+# listed lives anywhere.
+ETHNIC_GROUP_HOMES = {
+    EthnicGroup.TAY: ["04", "08", "15", "19", "20", "22"],
+    EthnicGroup.THAI: ["11", "12", "14", "15", "38", "40"],
+    EthnicGroup.HOA: ["79", "75", "92", "91", "22"],
+    EthnicGroup.KHMER: ["91", "92", "86", "96"],
+    EthnicGroup.MUONG: ["25", "38", "14", "37"],
+    EthnicGroup.NUNG: ["20", "04", "19", "08", "66"],
+    EthnicGroup.MONG: ["08", "15", "11", "14", "12", "04", "40", "38"],
+    EthnicGroup.DAO: ["08", "15", "20", "22", "04", "12", "19"],
+    EthnicGroup.GIA_RAI: ["52"],
+    EthnicGroup.E_DE: ["66"],
+    EthnicGroup.BA_NA: ["52", "51"],
+    EthnicGroup.XO_DANG: ["51"],
+    EthnicGroup.SAN_CHAY: ["08", "19"],
+    EthnicGroup.CO_HO: ["68"],
+    EthnicGroup.CHAM: ["56", "91"],
+    EthnicGroup.SAN_DIU: ["19", "22", "25"],
+    EthnicGroup.HRE: ["51"],
+    EthnicGroup.MNONG: ["68", "66"],
+    EthnicGroup.RA_GLAI: ["56"],
+    EthnicGroup.XTIENG: ["75"],
+    EthnicGroup.BRU_VAN_KIEU: ["44"],
+    EthnicGroup.THO: ["40", "38"],
+    EthnicGroup.GIAY: ["15", "12", "08"],
+    EthnicGroup.CO_TU: ["48", "46"],
+    EthnicGroup.GIE_TRIENG: ["51", "48"],
+    EthnicGroup.MA: ["68"],
+    EthnicGroup.KHO_MU: ["40", "11", "14"],
+    EthnicGroup.CO: ["51"],
+    EthnicGroup.TA_OI: ["46", "44"],
+    EthnicGroup.CHO_RO: ["75"],
+    EthnicGroup.KHANG: ["14", "11"],
+    EthnicGroup.XINH_MUN: ["14"],
+    EthnicGroup.HA_NHI: ["12", "11", "15"],
+    EthnicGroup.CHU_RU: ["68"],
+    EthnicGroup.LAO: ["11", "14"],
+    EthnicGroup.LA_CHI: ["08"],
+    EthnicGroup.PHU_LA: ["15"],
+    EthnicGroup.LA_HU: ["12"],
+}
 # Family names common in some of the largest minority groups, each as likely: a Mông is
 # Giàng, Sùng or Vàng far more often than Nguyễn.  Of the others (of the Central
 # Highlands, whose names put the family name last, among them) Faker's Kinh names stand in.
@@ -283,9 +331,9 @@ SELECT
          THEN (%(phone_prefixes)s::text[])[1 + r.h / 223 %% %(phone_prefix_count)s]
               || lpad((r.h / 227 %% 10000000)::text, 7, '0')
          ELSE '' END,
-    (%(commune_ids)s::bigint[])[a.commune],
-    (%(commune_provinces)s::bigint[])[a.commune],
-    (%(commune_places)s::text[])[a.commune] || ' ' || (1 + r.c / 7 %% 15)::text,
+    (%(commune_ids)s::bigint[])[place.commune],
+    (%(commune_provinces)s::bigint[])[place.commune],
+    (%(commune_places)s::text[])[place.commune] || ' ' || (1 + r.c / 7 %% 15)::text,
     CASE WHEN a.category = 'ethnic_minority' AND a.ethnic_group IN ('01', '') THEN 'poor'
          ELSE a.category END,
     'HK' || lpad((r.id - r.member)::text, 10, '0'),
@@ -309,7 +357,6 @@ CROSS JOIN LATERAL (
 ) AS r
 CROSS JOIN LATERAL (
     SELECT
-        1 + r.c %% %(commune_count)s AS commune,
         {cohort_sql("i")} AS cohort,
         {_pick("ethnic", _hash("(i - 1) / 3", "ethnic"))} AS ethnic_group,
         {_pick("category", _hash("(i - 1) / 3", "category"))} AS category,
@@ -320,6 +367,16 @@ CROSS JOIN LATERAL (
         CASE WHEN r.member < 2 THEN {_hash("(i - 1) / 3", "family")}
              ELSE {_hash("i", "family")} END AS f
 ) AS a
+CROSS JOIN LATERAL (
+    -- The household's commune: among those where its group lives, or any.
+    SELECT COALESCE(
+        (%(home_communes)s::int[])[
+            (%(home_starts)s::int[])[home.g] + r.c %% (%(home_counts)s::int[])[home.g]
+        ],
+        1 + r.c %% %(commune_count)s
+    ) AS commune
+    FROM (SELECT array_position(%(home_groups)s::text[], a.ethnic_group) AS g) AS home
+) AS place
 CROSS JOIN LATERAL (
     -- The household's group among those with family names of their own (else NULL).
     SELECT array_position(%(minority_groups)s::text[], a.ethnic_group) AS g,
@@ -333,7 +390,7 @@ CROSS JOIN LATERAL (
         birth.year AS birth_year,
         CASE WHEN r.h / 251 %% 100 < %(born_elsewhere_percent)s
              THEN (%(id_provinces)s::text[])[1 + r.h / 257 %% %(id_province_count)s]
-             ELSE (%(commune_id_provinces)s::text[])[a.commune] END
+             ELSE (%(commune_id_provinces)s::text[])[place.commune] END
             || ((birth.year / 100 - 19) * 2 + r.female::int)::text
             || lpad((birth.year %% 100)::text, 2, '0')
             || lpad(((i - 1) / 2 %% 1000000)::text, 6, '0') AS personal_id,
@@ -455,7 +512,7 @@ def _commune_parameters() -> dict:
     communes = list(
         AdminUnit.objects.filter(current_communes())
         .order_by("pk")
-        .values_list("pk", "province_id", "code", "unit_type")
+        .values_list("pk", "province_id", "code", "unit_type", "province__code")
     )
     if not communes:
         raise UnitNotFound("No commune of the edition in force is loaded.")
@@ -478,14 +535,32 @@ def _commune_parameters() -> dict:
         old = before.get((code, province)) or predecessors.get(province)
         return f"0{old}" if old else min(PROVINCE_CODES)
 
+    # Each group's communes (their positions, from 1) end to end, where each group's start
+    # and how many; a group whose provinces have none lives anywhere.
+    homes, starts, counts, groups = [], [], [], []
+    for group, province_codes in ETHNIC_GROUP_HOMES.items():
+        positions = [
+            position
+            for position, (*_, province_code) in enumerate(communes, 1)
+            if province_code in province_codes
+        ]
+        if positions:
+            groups.append(group.value)
+            starts.append(len(homes) + 1)
+            counts.append(len(positions))
+            homes += positions
     return {
         "commune_ids": [pk for pk, *_ in communes],
         "commune_provinces": [province for _, province, *_ in communes],
         "commune_places": [
-            "Tổ" if unit_type == UnitType.WARD else "Thôn" for *_, unit_type in communes
+            "Tổ" if unit_type == UnitType.WARD else "Thôn" for _, _, _, unit_type, _ in communes
         ],
-        "commune_id_provinces": [id_province(province, code) for _, province, code, _ in communes],
+        "commune_id_provinces": [id_province(province, code) for _, province, code, *_ in communes],
         "commune_count": len(communes),
+        "home_groups": groups,
+        "home_communes": homes,
+        "home_starts": starts,
+        "home_counts": counts,
     }
 
 

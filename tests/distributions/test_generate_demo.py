@@ -254,6 +254,17 @@ def test_every_province_of_today_has_people_in_its_real_communes(people):
 
 
 @pytest.mark.django_db
+def test_a_minority_group_lives_in_its_provinces_and_the_kinh_everywhere(people):
+    homes = {group: set(codes) for group, codes in recipients.ETHNIC_GROUP_HOMES.items()}
+    for group, province_code in people.values_list("ethnic_group", "province__code"):
+        if group in homes:
+            assert province_code in homes[group], (group, province_code)
+    kinh = people.filter(ethnic_group=EthnicGroup.KINH)
+    assert kinh.values("province").distinct().count() == 34
+    assert people.filter(ethnic_group=EthnicGroup.MONG, province__code="15").exists()
+
+
+@pytest.mark.django_db
 def test_ethnic_groups_and_categories_are_in_the_configured_proportions(people):
     groups = _shares(people.values_list("ethnic_group", flat=True))
     weights = _weight_shares(recipients.ETHNIC_GROUP_WEIGHTS)
