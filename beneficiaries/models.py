@@ -208,6 +208,12 @@ class Beneficiary(models.Model):
             # cursor): a range of one index, never a sort of the whole area.
             models.Index(fields=["province", "id"], name="beneficiary_province_id_idx"),
             models.Index(fields=["commune", "id"], name="beneficiary_commune_idx"),
+            # A province's possible duplicates, grouped from the index alone (the dashboards).
+            models.Index(
+                fields=["province", "search_name", "birth_year", "commune"],
+                condition=Q(anonymised_at__isnull=True),
+                name="beneficiary_province_dup_idx",
+            ),
             models.Index(
                 fields=["search_name", "birth_year", "commune"], name="beneficiary_duplicate_idx"
             ),

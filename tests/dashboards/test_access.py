@@ -278,3 +278,22 @@ def test_emptying_the_items_empties_their_tally(world):
         cursor.execute("TRUNCATE distributions_item CASCADE")
     assert not ItemTally.objects.exists()
     assert item_tally_differences() == []
+
+
+def test_possible_duplicates_are_grouped_named_and_linked_to_the_same_people(client, world):
+    commune = world["truc"].commune  # Lương Thị Trúc, born 1975
+    for name in ["Lương Thị Trúc", "LUONG THI TRUC"]:  # folded alike: her group
+        make_beneficiary(full_name=name, birth_year=1975, commune=commune)
+    make_beneficiary(full_name="Sùng Mỷ Ánh", birth_year=1990, commune=commune)
+    make_beneficiary(full_name="Sùng Mỷ Ánh", birth_year=1990, commune=commune)
+    make_beneficiary(full_name="Sùng Mỷ Ánh", birth_year=1991, commune=commune)  # another year
+    lao_cai = world["users"]["lao_cai"]
+    response = page(client, lao_cai, "attention")
+    rows = body_rows(html_tables(response.content)["duplicates"])
+    assert [row[0] for row in rows] == ["LUONG THI TRUC", "Sùng Mỷ Ánh"]
+    assert {row[2] for row in rows} == {commune.name}
+    assert [row[3] for row in rows] == ["3", "2"]
+    table = html_tables(response.content)["duplicates"]
+    for row in table[1:]:
+        listed = client.get(row[0]["link"])
+        assert listed.context["cl"].queryset.count() == number(row[3]["text"])
