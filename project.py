@@ -8,6 +8,7 @@ with the environment's own Python.  `make run` and `make test` call it.
 
 import argparse
 import datetime
+import functools
 import os
 import subprocess
 import sys
@@ -97,34 +98,10 @@ def messages(args: argparse.Namespace) -> None:
     manage("compilemessages", "--ignore", f"{VENV.name}/*")
 
 
-def bench_import(args: argparse.Namespace) -> None:
-    """Measure the recipients' import on a generated 100,000-row file (bench/imports.py)."""
+def bench_module(module: str, args: argparse.Namespace) -> None:
+    """Run one benchmark part, or the report of their figures, with the arguments given."""
     ensure_environment()
-    step(PYTHON, "-m", "bench.imports", *args.bench_args)
-
-
-def bench_api(args: argparse.Namespace) -> None:
-    """Measure the REST API under load with 1,000,000 recipients (bench/api.py)."""
-    ensure_environment()
-    step(PYTHON, "-m", "bench.api", *args.bench_args)
-
-
-def bench_dashboards(args: argparse.Namespace) -> None:
-    """Measure the dashboards' pages with 1,000,000 cards and books (bench/dashboards.py)."""
-    ensure_environment()
-    step(PYTHON, "-m", "bench.dashboards", *args.bench_args)
-
-
-def bench_admin(args: argparse.Namespace) -> None:
-    """Measure the recipients' admin list and search with 1,000,000 recipients (bench/admin.py)."""
-    ensure_environment()
-    step(PYTHON, "-m", "bench.admin", *args.bench_args)
-
-
-def bench_report(args: argparse.Namespace) -> None:
-    """Print each benchmark figure's last recorded values, to see progress (bench/report.py)."""
-    ensure_environment()
-    step(PYTHON, "-m", "bench.report", *args.bench_args)
+    step(PYTHON, "-m", module, *args.bench_args)
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -191,58 +168,30 @@ def main() -> None:
         "admin-units-2024", help="regenerate the 2024 edition of administrative units"
     ).set_defaults(handler=admin_units_2024)
 
-    for name, help_text, module, handler in (
-        (
-            "bench-import",
-            "measure the recipients' import (python -m bench.imports --help)",
-            "bench.imports",
-            bench_import,
-        ),
-        (
-            "bench-api",
-            "measure the REST API under load (python -m bench.api --help)",
-            "bench.api",
-            bench_api,
-        ),
-        (
-            "bench-dashboards",
-            "measure the dashboards' pages (python -m bench.dashboards --help)",
-            "bench.dashboards",
-            bench_dashboards,
-        ),
-        (
-            "bench-admin",
-            "measure the recipients' admin list and search (python -m bench.admin --help)",
-            "bench.admin",
-            bench_admin,
-        ),
-        ("bench", "run every benchmark with its defaults, then one table of all", None, bench),
-        (
-            "bench-report",
-            "show the benchmarks' recorded figures over time (python -m bench.report --help)",
-            "bench.report",
-            bench_report,
-        ),
+    # The arguments after these commands go as they are to pytest or the benchmark;
+    # argparse's REMAINDER refuses them when the first starts with "-" (`test -k x`).
+    passthrough = {"test": "pytest_args"}
+    for name, help_text, module in (
+        ("bench-import", "measure the recipients' import", "bench.imports"),
+        ("bench-api", "measure the REST API under load", "bench.api"),
+        ("bench-dashboards", "measure the dashboards' pages", "bench.dashboards"),
+        ("bench-admin", "measure the admin's recipients and cards and books lists", "bench.admin"),
+        ("bench", "run every benchmark with its defaults, then one table of all", None),
+        ("bench-report", "show the benchmarks' recorded figures over time", "bench.report"),
     ):
-        bench_parser = commands.add_parser(name, help=help_text)
+        bench_parser = commands.add_parser(
+            name, help=f"{help_text} (python -m {module} --help)" if module else help_text
+        )
         bench_parser.add_argument(
             "bench_args",
             nargs=argparse.REMAINDER,
             help=f"passed to python -m {module}" if module else argparse.SUPPRESS,
         )
-        bench_parser.set_defaults(handler=handler)
+        bench_parser.set_defaults(
+            handler=functools.partial(bench_module, module) if module else bench
+        )
+        passthrough[name] = "bench_args"
 
-    # The arguments after these commands go as they are to pytest or the benchmark;
-    # argparse's REMAINDER refuses them when the first starts with "-" (`test -k x`).
-    passthrough = {
-        "test": "pytest_args",
-        "bench": "bench_args",
-        "bench-import": "bench_args",
-        "bench-api": "bench_args",
-        "bench-dashboards": "bench_args",
-        "bench-admin": "bench_args",
-        "bench-report": "bench_args",
-    }
     argv = sys.argv[1:]
     if argv and argv[0] in passthrough:
         args = parser.parse_args(argv[:1])

@@ -50,14 +50,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from bench import dashboards, report
-from bench.database import (
-    busiest_province,
-    close_database,
-    django_settings,
-    open_database,
-    prepare_schema,
-    setup_django,
-)
+from bench.database import add_database_arguments, busiest_province, in_database
 from bench.pages import (
     Page,
     allow_test_client,
@@ -302,15 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         help="recipients loaded, and about as many cards and books",
     )
     parser.add_argument("--repeat", type=int, default=7, help="measured requests per page")
-    parser.add_argument(
-        "--keep",
-        "--keep-db",
-        action="store_true",
-        help="keep the bench database afterwards; reuse it when it holds the same load",
-    )
-    parser.add_argument(
-        "--load-only", action="store_true", help="create and load the database, measure nothing"
-    )
+    add_database_arguments(parser, reused_when="it holds the same load")
     args = parser.parse_args(argv)
     if args.recipients < 1000:
         parser.error("--recipients must be at least 1000")
@@ -319,28 +304,18 @@ def main(argv: list[str] | None = None) -> int:
     # Before the settings are read.
     environment_for_pages()
 
-    database, reuse = open_database(
-        f"{django_settings().DATABASES['default']['NAME']}_admin_bench",
+    return in_database(
+        "admin_bench",
         keep=args.keep,
         reusable=lambda name: dashboards.holds_load(name, args.recipients),
+        run=lambda name, reuse: _run(args, name, reuse),
     )
-    try:
-        return _run(args, database.name, reuse)
-    finally:
-        close_database(database, keep=args.keep)
 
 
 def _run(args, database: str, reuse: bool) -> int:
-    setup_django(database)
-    prepare_schema(reference_data=not reuse)
-
-    load_s = None
-    if not reuse:
-        load_s, _check_s, broken = dashboards.load(args.recipients)
-        print(f"Loaded in {load_s:.1f} s", flush=True)
-        if broken:
-            print("The load broke rules: " + "; ".join(broken), flush=True)
-            return 2
+    load_s, broken = dashboards.prepare(database, args.recipients, reuse)
+    if broken:
+        return 2
     if args.load_only:
         return 0
 

@@ -58,11 +58,11 @@ from urllib.parse import quote
 
 from bench import ROOT, WORK_DIR, report
 from bench.database import (
+    add_database_arguments,
     busiest_province,
-    close_database,
     django_settings,
+    in_database,
     load_recipients,
-    open_database,
     prepare_schema,
     recipient_count,
     setup_django,
@@ -471,30 +471,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server-threads", type=int, default=1, help="threads per gunicorn worker (gthread)"
     )
-    parser.add_argument(
-        "--keep",
-        "--keep-db",
-        action="store_true",
-        help="keep the bench database afterwards; reuse it when it has as many recipients",
-    )
-    parser.add_argument(
-        "--load-only", action="store_true", help="create and load the database, measure nothing"
-    )
+    add_database_arguments(parser, reused_when="it has as many recipients")
     args = parser.parse_args(argv)
     if args.recipients < 1:
         parser.error("--recipients must be at least 1")
     # Before the settings are read: the requests counted in this process are not throttled.
     os.environ.setdefault("API_THROTTLE_RATE", THROTTLE_RATE)
 
-    database, reuse = open_database(
-        f"{django_settings().DATABASES['default']['NAME']}_api_bench",
+    return in_database(
+        "api_bench",
         keep=args.keep,
         reusable=lambda name: recipient_count(name) == args.recipients,
+        run=lambda name, reuse: _run(args, name, reuse),
     )
-    try:
-        return _run(args, database.name, reuse)
-    finally:
-        close_database(database, keep=args.keep)
 
 
 def _run(args, database: str, reuse: bool) -> int:

@@ -55,10 +55,9 @@ from dataclasses import dataclass
 
 from bench import report
 from bench.database import (
-    close_database,
+    add_database_arguments,
     connect,
-    django_settings,
-    open_database,
+    in_database,
     prepare_schema,
     setup_django,
 )
@@ -397,15 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         help="cards and books loaded, and as many recipients",
     )
     parser.add_argument("--repeat", type=int, default=7, help="measured requests per page")
-    parser.add_argument(
-        "--keep",
-        "--keep-db",
-        action="store_true",
-        help="keep the bench database afterwards; reuse it when it has as many items",
-    )
-    parser.add_argument(
-        "--load-only", action="store_true", help="create and load the database, measure nothing"
-    )
+    add_database_arguments(parser, reused_when="it has as many items")
     args = parser.parse_args(argv)
     if args.items < 100:
         parser.error("--items must be at least 100")
@@ -414,32 +405,37 @@ def main(argv: list[str] | None = None) -> int:
     # Before the settings are read.
     environment_for_pages()
 
-    database, reuse = open_database(
-        f"{django_settings().DATABASES['default']['NAME']}_dash_bench",
+    return in_database(
+        "dash_bench",
         keep=args.keep,
         reusable=lambda name: holds_load(name, args.items),
+        run=lambda name, reuse: _run(args, name, reuse),
     )
-    try:
-        return _run(args, database.name, reuse)
-    finally:
-        close_database(database, keep=args.keep)
+
+
+def prepare(database: str, items: int, reuse: bool) -> tuple[float | None, list[str]]:
+    """Set Django up on ``database`` and migrate it; unless reused, load it (``load``).
+
+    Return the seconds of the load (None when reused) and the rules it broke.
+    """
+    setup_django(database)
+    prepare_schema(reference_data=not reuse)
+    if reuse:
+        return None, []
+    load_s, check_s, broken = load(items)
+    print(f"Loaded in {load_s:.1f} s", flush=True)
+    print(
+        f"Checked in {check_s:.1f} s: "
+        + ("; ".join(broken) if broken else "every rule holds, counters agree with the items"),
+        flush=True,
+    )
+    return load_s, broken
 
 
 def _run(args, database: str, reuse: bool) -> int:
-    setup_django(database)
-    prepare_schema(reference_data=not reuse)
-
-    load_s = None
-    if not reuse:
-        load_s, check_s, broken = load(args.items)
-        print(f"Loaded in {load_s:.1f} s", flush=True)
-        print(
-            f"Checked in {check_s:.1f} s: "
-            + ("; ".join(broken) if broken else "every rule holds, counters agree with the items"),
-            flush=True,
-        )
-        if broken:
-            return 2
+    load_s, broken = prepare(database, args.items, reuse)
+    if broken:
+        return 2
     counts = row_counts(database)
     _print_counts(counts)
     if args.load_only:

@@ -157,6 +157,33 @@ def open_database(
     return database, reuse
 
 
+def add_database_arguments(parser, *, reused_when: str) -> None:
+    """Add --keep (also --keep-db) and --load-only to a benchmark's arguments."""
+    parser.add_argument(
+        "--keep",
+        "--keep-db",
+        action="store_true",
+        help=f"keep the bench database afterwards; reuse it when {reused_when}",
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="create and load the database, measure nothing"
+    )
+
+
+def in_database(
+    suffix: str, *, keep: bool, reusable: Callable[[str], bool], run: Callable[[str, bool], int]
+) -> int:
+    """Run ``run(name, reused)`` on the bench database ``<name>_<suffix>`` beside the
+    configured one (open_database), then close it, dropping it unless ``keep``."""
+    database, reuse = open_database(
+        f"{django_settings().DATABASES['default']['NAME']}_{suffix}", keep=keep, reusable=reusable
+    )
+    try:
+        return run(database.name, reuse)
+    finally:
+        close_database(database, keep=keep)
+
+
 def close_database(database: BenchDatabase, *, keep: bool) -> None:
     """Close Django's connections to the bench database, then drop it unless ``keep``."""
     from django.db import connections

@@ -45,9 +45,7 @@ from pathlib import Path
 
 from bench import ROOT, WORK_DIR, report
 from bench.database import (
-    close_database,
-    django_settings,
-    open_database,
+    in_database,
     prepare_schema,
     setup_django,
 )
@@ -598,15 +596,12 @@ def main(argv: list[str] | None = None) -> int:
     plain_rows = min(args.plain_rows or args.rows, args.rows)
 
     # A kept database is reused whatever it holds: the run empties its recipients.
-    database, reuse = open_database(
-        f"{django_settings().DATABASES['default']['NAME']}_bench",
+    return in_database(
+        "bench",
         keep=args.keep_db,
         reusable=lambda _name: True,
+        run=lambda name, reuse: _run(args, name, plain_rows, reuse),
     )
-    try:
-        return _run(args, database.name, plain_rows, reuse)
-    finally:
-        close_database(database, keep=args.keep_db)
 
 
 def _run(args, database: str, plain_rows: int, reuse: bool) -> int:
