@@ -12,6 +12,18 @@ from tests.worlds import two_provinces
 ALL_SCOPES = [scope.value for scope in ApiClient.Scope]
 
 
+def card_body(beneficiary: int, quota: int, pledge: int) -> dict:
+    """Return what a partner system POSTs to /items/ to issue a card on the day of the article."""
+    return {
+        "kind": "card",
+        "beneficiary": beneficiary,
+        "quota": quota,
+        "pledge": pledge,
+        "issued_on": "2024-01-16",
+        "valid_from": "2024-01-16",
+    }
+
+
 class Api:
     """Django's test client speaking JSON with an API key (or a session, or nothing)."""
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.api.conftest import card_body
+
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1"
@@ -135,14 +137,7 @@ def test_unknown_or_huge_ids_are_404(api, world, path):
 def test_an_item_with_a_huge_reference_is_400(api, world):
     response = api("lao_cai").post(
         f"{BASE}/items/",
-        {
-            "kind": "card",
-            "beneficiary": 10**30,
-            "quota": world["lao_cai_quota"].pk,
-            "pledge": world["lao_cai_pledge"].pk,
-            "issued_on": "2024-01-16",
-            "valid_from": "2024-01-16",
-        },
+        card_body(10**30, world["lao_cai_quota"].pk, world["lao_cai_pledge"].pk),
     )
     assert "beneficiary" in assert_problem(response, 400, "invalid")["errors"]
 

@@ -17,7 +17,7 @@ from django.test import override_settings
 from beneficiaries.models import Beneficiary
 from distributions.models import Handover, Item
 from distributions.services import CardDetails, item_issue
-from tests.api.conftest import Api, client_keys
+from tests.api.conftest import Api, card_body, client_keys
 from tests.factories import JAN_2024, make_beneficiary, make_handover, unit
 from tests.worlds import two_provinces
 
@@ -143,14 +143,9 @@ def handover(place: str):
 
 
 def card(province: str):
-    return lambda w: {
-        "kind": "card",
-        "beneficiary": w[f"{province}_new"].pk,
-        "quota": w[f"{province}_quota"].pk,
-        "pledge": w[f"{province}_pledge"].pk,
-        "issued_on": "2024-01-16",
-        "valid_from": "2024-01-16",
-    }
+    return lambda w: card_body(
+        w[f"{province}_new"].pk, w[f"{province}_quota"].pk, w[f"{province}_pledge"].pk
+    )
 
 
 def fixed(body: dict):

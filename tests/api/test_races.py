@@ -8,7 +8,7 @@ from distributions.models import Item, Pledge, Quota
 from tests.distributions.test_races import race
 from tests.factories import make_beneficiary, make_plan, make_pledge, make_quota, unit
 
-from .conftest import Api, make_client
+from .conftest import Api, card_body, make_client
 
 
 @pytest.mark.parametrize("limit", ["quota", "pledge"])
@@ -28,14 +28,7 @@ def test_exactly_one_of_two_clients_gets_the_last_place(committed_reference_data
     ]
 
     def issue(key, person):
-        body = {
-            "kind": "card",
-            "beneficiary": person.pk,
-            "quota": quota.pk,
-            "pledge": pledge.pk,
-            "issued_on": "2024-01-16",
-            "valid_from": "2024-01-16",
-        }
+        body = card_body(person.pk, quota.pk, pledge.pk)
         return lambda: Api(key).post("/api/v1/items/", body)
 
     responses = race([issue(key, person) for key, person in zip(keys, people, strict=True)])

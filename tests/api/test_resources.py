@@ -5,6 +5,7 @@ import pytest
 from beneficiaries.models import Beneficiary
 from distributions.models import Quota
 from distributions.services import CardDetails, item_issue
+from tests.api.conftest import card_body
 from tests.factories import JAN_2024, make_beneficiary, make_pledge, make_user, unit
 
 pytestmark = pytest.mark.django_db
@@ -126,14 +127,7 @@ def test_issuing_a_card_and_delivering_it(api, world):
     person = api("lao_cai").post(f"{BASE}/beneficiaries/", new_person()).json()
     issued = api("lao_cai").post(
         f"{BASE}/items/",
-        {
-            "kind": "card",
-            "beneficiary": person["id"],
-            "quota": world["lao_cai_quota"].pk,
-            "pledge": world["lao_cai_pledge"].pk,
-            "issued_on": "2024-01-16",
-            "valid_from": "2024-01-16",
-        },
+        card_body(person["id"], world["lao_cai_quota"].pk, world["lao_cai_pledge"].pk),
     )
     assert issued.status_code == 201, issued.json()
     item = issued.json()

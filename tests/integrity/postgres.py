@@ -54,6 +54,13 @@ def _major(version_text: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+def bundled_binaries() -> Path | None:
+    """Return the folder of the PostgreSQL binaries in the pgserver wheel, if installed."""
+    # Found without importing pgserver, which warns about XDG_RUNTIME_DIR when imported.
+    pgserver = importlib.util.find_spec("pgserver")
+    return Path(pgserver.origin).parent / "pginstall" / "bin" if pgserver else None
+
+
 def tool(name: str) -> str:
     """Return the path of PostgreSQL's ``name`` (pg_dump...) able to work with the server.
 
@@ -63,11 +70,10 @@ def tool(name: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
         wanted = int(cursor.fetchone()[0]) // 10000
-    # Found without importing pgserver, which warns about XDG_RUNTIME_DIR when imported.
-    pgserver = importlib.util.find_spec("pgserver")
+    bundled = bundled_binaries()
     candidates = [
         Path(f"/usr/lib/postgresql/{wanted}/bin/{name}"),
-        *([Path(pgserver.origin).parent / "pginstall" / "bin" / name] if pgserver else []),
+        *([bundled / name] if bundled else []),
         *([Path(found)] if (found := shutil.which(name)) else []),
     ]
     seen = []
@@ -98,7 +104,11 @@ def _maintenance():
 def create_database(name: str) -> None:
     """Create database ``name`` afresh (dropping a copy a killed run left behind)."""
     drop_database(name)
-    link = _maintenance()
+    create_database_through(_maintenance(), name)
+
+
+def create_database_through(link, name: str) -> None:
+    """Create database ``name`` (UTF-8) through ``link``, a connection that is then closed."""
     try:
         with link.cursor() as cursor:
             cursor.execute(

@@ -6,7 +6,6 @@ else those in the ``pgserver`` wheel); as root, the server runs as an ordinary u
 since PostgreSQL refuses to run as root.
 """
 
-import importlib.util
 import os
 import pwd
 import shutil
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import psutil
 import psycopg2
-from psycopg2 import sql
+
+from .postgres import bundled_binaries, create_database_through
 
 # Far above the second or two each step takes: a hung tool fails the test.
 TOOL_TIMEOUT_S = 60
@@ -37,9 +37,8 @@ def _binaries() -> Path:
         key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
         reverse=True,
     )
-    found = importlib.util.find_spec("pgserver")
-    bundled = [Path(found.origin).parent / "pginstall" / "bin"] if found else []
-    for folder in [*debian, *bundled]:
+    bundled = bundled_binaries()
+    for folder in [*debian, *([bundled] if bundled else [])]:
         if (folder / "pg_ctl").is_file() and (folder / "initdb").is_file():
             return folder
     raise AssertionError("no PostgreSQL binaries (initdb, pg_ctl) found")
@@ -127,16 +126,7 @@ class PrivateServer:
         return link
 
     def create_database(self, name: str) -> None:
-        link = self.connect()
-        try:
-            with link.cursor() as cursor:
-                cursor.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                        sql.Identifier(name)
-                    )
-                )
-        finally:
-            link.close()
+        create_database_through(self.connect(), name)
 
     def log_tail(self, lines: int = 20) -> str:
         if not self.log.exists():

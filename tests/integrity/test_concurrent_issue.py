@@ -24,7 +24,7 @@ from django.db.models import Sum
 from accounts.roles import Role
 from api.models import ApiClient, IdempotentResponse
 from distributions.models import Item, Pledge, Quota
-from tests.api.conftest import make_client
+from tests.api.conftest import card_body, make_client
 from tests.factories import make_beneficiary, make_plan, make_pledge, make_quota, unit
 
 from .gunicorn_server import Gunicorn, gunicorn, production_env
@@ -90,14 +90,7 @@ def test_a_hundred_requests_for_fifty_places_on_four_workers(
     }
     requests = []
     for person in people:
-        body = {
-            "kind": "card",
-            "beneficiary": person.pk,
-            "quota": quota.pk,
-            "pledge": pledge.pk,
-            "issued_on": "2024-01-16",
-            "valid_from": "2024-01-16",
-        }
+        body = card_body(person.pk, quota.pk, pledge.pk)
         request_headers = {
             **headers,
             "Content-Type": "application/json",
