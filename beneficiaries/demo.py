@@ -179,7 +179,7 @@ ETHNIC_GROUP_HOMES = {
     EthnicGroup.HOA: ["79", "75", "92", "91", "22"],
     EthnicGroup.KHMER: ["91", "92", "86", "96"],
     EthnicGroup.MUONG: ["25", "38", "14", "37"],
-    EthnicGroup.NUNG: ["20", "04", "19", "08", "66"],
+    EthnicGroup.NUNG: ["20", "04", "19", "08", "15", "66"],
     EthnicGroup.MONG: ["08", "15", "11", "14", "12", "04", "40", "38"],
     EthnicGroup.DAO: ["08", "15", "20", "22", "04", "12", "19"],
     EthnicGroup.GIA_RAI: ["52"],
