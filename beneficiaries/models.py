@@ -391,17 +391,15 @@ class ImportJob(models.Model):
         verbose_name_plural = _("recipient imports")
         ordering = ["-created_at", "-pk"]
 
+    # Confirmed and not yet written: a worker's to write (again, after a crash).
+    TO_WRITE = (Status.COMMIT_QUEUED, Status.COMMITTING)
+
     def __str__(self) -> str:
         return self.file_name
 
     @property
     def is_running(self) -> bool:
-        return self.status in {
-            self.Status.QUEUED,
-            self.Status.VALIDATING,
-            self.Status.COMMIT_QUEUED,
-            self.Status.COMMITTING,
-        }
+        return self.status in {self.Status.QUEUED, self.Status.VALIDATING, *self.TO_WRITE}
 
     @property
     def can_commit(self) -> bool:

@@ -105,7 +105,7 @@ def import_write_resume(job: ImportJob) -> str:
         )
         if status is None:
             return BEING_WRITTEN
-        if status not in {ImportJob.Status.COMMIT_QUEUED, ImportJob.Status.COMMITTING}:
+        if status not in ImportJob.TO_WRITE:
             return NOT_CONFIRMED
         in_queue = DBTaskResult.objects.filter(
             task_path=write_import.module_path,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.scope import scope_of, scoped
 from distributions.models import Item, ItemTally, Plan
-from distributions.selectors import items_under
+from distributions.selectors import items_under, sponsors_pledging
 from reference.models import AdminUnit, UnitLevel
 from sponsors.models import Sponsor
 
@@ -79,8 +79,7 @@ class DashboardFilters(forms.Form):
                 self.province_names[unit.pk] = unit.name
                 if unit.visible:
                     self.provinces[unit.pk] = unit
-            sponsors = scoped(Sponsor.objects.filter(pledges__plan=self.plan), user).distinct()
-            self.sponsors = {sponsor.pk: sponsor for sponsor in sponsors.order_by("short_name")}
+            self.sponsors = {sponsor.pk: sponsor for sponsor in sponsors_pledging(user, self.plan)}
         self.fields["province"].choices = [("", _("All provinces"))] + [
             (pk, unit.name) for pk, unit in self.provinces.items()
         ]

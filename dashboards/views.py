@@ -28,7 +28,7 @@ from django.views.generic import TemplateView
 
 from accounts.scope import scope_of, scoped
 from beneficiaries.access import sees_personal_data
-from beneficiaries.models import Beneficiary, masked_personal_id
+from beneficiaries.models import Beneficiary, current_communes, masked_personal_id
 from distributions.models import Handover, Item, Pledge, Quota
 from distributions.selectors import handovers_held_in, items_of_residents, items_under
 from distributions.templatetags.money import grouped
@@ -395,7 +395,6 @@ class AreaView(UnitView):
                 ),
                 columns=[
                     quota_label,
-                    # The total: everything in this area.
                     # A line counts its own quota's items (not its sub-units'); the total,
                     # everything in this area.
                     *self.figure_columns(
@@ -436,9 +435,7 @@ class CommuneView(UnitView):
     items_per_page = 100
 
     def units(self) -> QuerySet[AdminUnit]:
-        return AdminUnit.objects.filter(
-            level=UnitLevel.COMMUNE, edition__in_force__contains=timezone.localdate()
-        )
+        return AdminUnit.objects.filter(current_communes())
 
     def crumbs(self):
         return [(self.unit.province.name, ""), (self.unit.name, "")]

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
+from accounts.scope import scoped
 from beneficiaries.models import Beneficiary
 from reference.models import AdminUnit, UnitLevel
 from sponsors.models import Sponsor
@@ -233,3 +234,12 @@ def handovers_held_in(handovers: QuerySet[Handover], commune: AdminUnit) -> Quer
             province_id=commune.current_province_id,
         )
     )
+
+
+def sponsors_pledging(user, plan: Plan | None = None) -> QuerySet[Sponsor]:
+    """Return the sponsors of the pledges ``user`` sees (of ``plan``), by short name: the
+    choices of a filter by sponsor (the dashboards', the cards and books' list)."""
+    pledges = scoped(Pledge.objects.all(), user)
+    if plan is not None:
+        pledges = pledges.filter(plan=plan)
+    return Sponsor.objects.filter(pk__in=pledges.values("sponsor")).order_by("short_name")

@@ -55,6 +55,14 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_choice(name: str, default: str, choices, *, case=str.lower) -> str:
+    """Return the variable's value in ``case`` (the default's when unset), one of ``choices``."""
+    value = case(env_str(name) or default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Return a comma-separated variable as a list, blanks dropped."""
     value = env_str(name)

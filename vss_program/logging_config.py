@@ -9,10 +9,9 @@ same shape as the site's.
 
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from vss_program.env import env_str
+from vss_program.env import env_choice
 
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -41,18 +40,12 @@ FORMATTERS: dict[str, dict[str, Any]] = {
 
 def log_format(*, debug: bool) -> str:
     """Return LOG_FORMAT: ``text`` by default in development, ``json`` in production."""
-    value = (env_str("LOG_FORMAT") or ("text" if debug else "json")).lower()
-    if value not in LOG_FORMATS:
-        raise ImproperlyConfigured(f"LOG_FORMAT={value!r} is not one of {', '.join(LOG_FORMATS)}")
-    return value
+    return env_choice("LOG_FORMAT", "text" if debug else "json", LOG_FORMATS)
 
 
 def log_level() -> str:
     """Return LOG_LEVEL (default INFO), in capitals as logging names its levels."""
-    value = (env_str("LOG_LEVEL") or "INFO").upper()
-    if value not in LOG_LEVELS:
-        raise ImproperlyConfigured(f"LOG_LEVEL={value!r} is not one of {', '.join(LOG_LEVELS)}")
-    return value
+    return env_choice("LOG_LEVEL", "INFO", LOG_LEVELS, case=str.upper)
 
 
 def site_logging(*, debug: bool) -> dict[str, Any]:

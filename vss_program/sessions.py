@@ -19,7 +19,8 @@ class SessionStore(db.SessionStore):
 
     SESSION_SAVE_EVERY_REQUEST saves the session on every request (a login
     lasts SESSION_COOKIE_AGE after the last one); one whose data did not change
-    is saved only when its expiry moves by REFRESH_AFTER or more.  Django wraps
+    is saved only when its expiry moves later by REFRESH_AFTER or more (or a
+    tenth of a short login's length), or moves earlier.  Django wraps
     each save in a transaction, so that the INSERT of a new session whose key is taken fails
     without spoiling an enclosing transaction: BEGIN, UPDATE, COMMIT.  The
     UPDATE of an existing session outside any transaction needs none, and saves

@@ -544,7 +544,7 @@ def import_commit(*, job: ImportJob) -> ImportJob:
     recorded person changed or someone recorded one of these people since
     the preview.
     """
-    committable = {Status.VALIDATED, Status.COMMIT_QUEUED, Status.COMMITTING}
+    committable = {Status.VALIDATED, *ImportJob.TO_WRITE}
     if ImportJob.objects.filter(pk=job.pk, status__in=committable).update(status=Status.COMMITTING):
         job.status = Status.COMMITTING
     with translation.override(job.language), transaction.atomic():

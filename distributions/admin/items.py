@@ -15,20 +15,18 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from accounts.admin import ReplicaExportMixin, ScopedAdminMixin
-from accounts.scope import scoped
 from beneficiaries.access import sees_personal_data
 from beneficiaries.models import Beneficiary
 from beneficiaries.resources import EXPORT_FORMATS
 from beneficiaries.selectors import beneficiary_search
 from reference.models import AdminUnit
 from reference.text import fold
-from sponsors.models import Sponsor
 from vss_program.paginator import EstimatedCountAdminMixin
 
 from ..forms import CancelForm, ConfirmForm, DeliverForm, IssueForm
-from ..models import Item, Pledge
+from ..models import Item
 from ..resources import ItemExportResource
-from ..selectors import items_of_residents, items_under
+from ..selectors import items_of_residents, items_under, sponsors_pledging
 from ..services import item_cancel, item_confirm, item_deliver
 from ..templatetags.money import vnd
 
@@ -62,9 +60,7 @@ class PledgedSponsorFilter(admin.RelatedFieldListFilter):
     item to list them."""
 
     def field_choices(self, field, request, model_admin):
-        pledges = scoped(Pledge.objects.all(), request.user)
-        sponsors = Sponsor.objects.filter(pk__in=pledges.values("sponsor")).order_by("short_name")
-        return [(sponsor.pk, str(sponsor)) for sponsor in sponsors]
+        return [(sponsor.pk, str(sponsor)) for sponsor in sponsors_pledging(request.user)]
 
 
 class AreaFilter(_UnitFilter):
@@ -123,6 +119,7 @@ class ItemAdmin(
         AreaFilter,
         ResidentCommuneFilter,
     ]
+    # Shows the search box; get_search_results does the searching.
     search_fields = ["beneficiary__search_name", "number"]
     list_select_related = ["beneficiary", "quota__unit", "pledge__sponsor"]
     # Newest first through item_issued_idx, and sortable by nothing else: sorting a

@@ -4,6 +4,7 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
+from beneficiaries.demo import CONSENT_WEIGHTS
 from beneficiaries.models import Beneficiary
 from reference.ethnic_groups import EthnicGroup
 from reference.models import AdminUnit, UnitType
@@ -68,11 +69,6 @@ _CATEGORY_WEIGHTS = {
     Beneficiary.Category.ETHNIC_MINORITY: 20,
     Beneficiary.Category.AVERAGE_LIVING: 10,
     Beneficiary.Category.OTHER: 5,
-}
-_CONSENT_WEIGHTS = {
-    Beneficiary.ConsentMethod.SIGNED: 70,
-    Beneficiary.ConsentMethod.THUMBPRINT: 25,
-    Beneficiary.ConsentMethod.ORAL: 5,
 }
 
 
@@ -163,7 +159,7 @@ class PeopleMaker:
                 commune=commune,
                 address_line=f"{place} {rng.randint(1, 15)}",
                 consent_on=consent_before - datetime.timedelta(days=rng.randint(3, 20)),
-                consent_method=_pick(rng, _CONSENT_WEIGHTS),
+                consent_method=_pick(rng, CONSENT_WEIGHTS),
             )
         )
 

@@ -27,9 +27,7 @@ class Command(BaseCommand):
         if jobs:
             chosen = ImportJob.objects.filter(pk__in=jobs)
         else:
-            chosen = ImportJob.objects.filter(
-                status__in=[ImportJob.Status.COMMIT_QUEUED, ImportJob.Status.COMMITTING]
-            )
+            chosen = ImportJob.objects.filter(status__in=ImportJob.TO_WRITE)
         queued = 0
         for job in chosen.defer("file_content").order_by("pk"):
             outcome = import_write_resume(job)
